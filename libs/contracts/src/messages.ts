@@ -1,0 +1,114 @@
+import type { ErrorClass } from './errors.js';
+import type { InventoryRef, SinkFamily, SinkRef } from './inventory.js';
+import type { Item, RowKey } from './item.js';
+import type { Gvr } from './subjects.js';
+
+/**
+ * Schema version of the internal bus messages (objects, rows, status). Internal subjects are not
+ * a public interface, but messages are versioned so mixed-version pods fail loudly, not subtly.
+ */
+export const BUS_SCHEMA_VERSION = 'kollect.dev/bus/v1';
+
+/** Header names used on the bus. */
+export const HEADERS = {
+  msgId: 'Nats-Msg-Id',
+  traceparent: 'traceparent',
+  schemaVersion: 'Kollect-Schema-Version',
+} as const;
+
+/** Why the watcher published an object message. */
+export type ObjectOrigin = 'list' | 'watch' | 'relist-vanished';
+
+/**
+ * An object change, published by the watcher to `kollect.obj.<cluster>.<gvr>.<uid>` with
+ * `Nats-Msg-Id = uid:resourceVersion`. Deletes are tombstones without `object`.
+ */
+export interface ObjectMessage {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  op: 'upsert' | 'delete';
+  cluster: string;
+  gvr: Gvr;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  origin: ObjectOrigin;
+  /** The stripped object (managedFields and last-applied annotation removed); absent on delete. */
+  object?: Record<string, unknown>;
+}
+
+/** The dedupe id of an object message. */
+export function objectMsgId(uid: string, resourceVersion: string, op: 'upsert' | 'delete'): string {
+  // A delete of the last seen version must not be swallowed as a duplicate of that version's upsert.
+  return op === 'delete' ? `${uid}:${resourceVersion}:delete` : `${uid}:${resourceVersion}`;
+}
+
+/** A row change for one inventory, emitted by the extractor to `kollect.row.<partition>.<inventory>`. */
+export interface RowMessage {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  op: 'upsert' | 'delete';
+  cluster: string;
+  inventory: InventoryRef;
+  key: RowKey;
+  /** Present on upsert. */
+  item?: Item;
+  /** Stream sequence of the object message the row came from (last-writer-wins order). */
+  sourceSeq: number;
+  /** Plan generation the row was computed under (re-extraction beats older plans). */
+  planGeneration: number;
+}
+
+/**
+ * A snapshot of one inventory, generation N: the diff from N-1 plus the full-table checksum and
+ * count. Public, on `kollect.snap.<cluster>.<namespace>.<inventory>`; schemaVersion is the export
+ * schema version. `kind: 'full'` carries every item (a full replace).
+ */
+export interface SnapshotMessage {
+  schemaVersion: 'kollect.dev/v1alpha1';
+  kind: 'diff' | 'full';
+  cluster: string;
+  inventory: InventoryRef;
+  /** The inventory CR's metadata.generation. */
+  generation: number;
+  exportGeneration: number;
+  /** The generation this diff applies on top of (exportGeneration - 1 for a diff). */
+  previousGeneration: number;
+  checksum: string;
+  itemCount: number;
+  exportedAt: string;
+  upserts: Item[];
+  deletes: RowKey[];
+  /** When the diff is too large for one message, the payload lives in the object store. */
+  objectRef?: { bucket: string; name: string; bytes: number };
+}
+
+/** What happened to one export at one sink. */
+export type SinkOutcome = 'exported' | 'unchanged' | 'debounced' | 'failed' | 'full-requested';
+
+/** A sink worker's report for the controller (CR status `sinkExports[]`), on `kollect.status.sink.<cluster>`. */
+export interface SinkStatusReport {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  cluster: string;
+  inventory: InventoryRef;
+  sink: SinkRef;
+  sinkType: string;
+  exportGeneration: number;
+  checksum: string;
+  itemCount: number;
+  outcome: SinkOutcome;
+  errorClass?: ErrorClass;
+  reason?: string;
+  /** Human-readable, already scrubbed of credentials. */
+  message?: string;
+  durationMs?: number;
+  bytes?: number;
+  at: string;
+}
+
+/** A family of sink types. */
+export const SINK_TYPES: Record<SinkFamily, readonly string[]> = {
+  snapshot: ['git', 'gitlab', 's3', 'gcs'],
+  database: ['postgres', 'mongodb', 'bigquery'],
+  event: ['kafka', 'nats'],
+};
