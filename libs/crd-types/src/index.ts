@@ -1,0 +1,3 @@
+export * from './constants.js';
+export * from './duration.js';
+export * from './kinds.js';
