@@ -61,6 +61,10 @@ export {
   type SnapshotMessage,
   type SinkOutcome,
   type SinkStatusReport,
+  type AggregatorStatusReport,
+  type TargetRef,
+  type ExtractionStatusReport,
+  type WatcherStatusReport,
   SINK_TYPES,
 } from './messages.js';
 export {

@@ -112,3 +112,88 @@ export const SINK_TYPES: Record<SinkFamily, readonly string[]> = {
   database: ['postgres', 'mongodb', 'bigquery'],
   event: ['kafka', 'nats'],
 };
+
+/**
+ * Aggregator → controller, on `kollect.status.aggregator.<cluster>`: the state of one inventory,
+ * sent after each change of it (rows, export, gate) — the controller writes `itemCount`,
+ * `exportGeneration`, the readiness-gate reason and, for cluster inventories, the namespace shards.
+ */
+export interface AggregatorStatusReport {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  cluster: string;
+  inventory: InventoryRef;
+  /** Plan generation the aggregator acted under. */
+  planGeneration: number;
+  /** Rows in the inventory's table now. */
+  itemCount: number;
+  /** Export generation of the last published snapshot (0 = none yet). */
+  exportGeneration: number;
+  /** Checksum of the last published snapshot ("" = none yet). */
+  checksum: string;
+  /** When the last snapshot was published (RFC 3339). */
+  lastExportedAt?: string;
+  /** Readiness gate (invariant 4): false while the partition loads or a feeding GVR has not synced. */
+  gateOpen: boolean;
+  /** Why the gate is closed, human-readable, e.g. `["apps/v1/deployments not synced"]`. */
+  waitingFor?: string[];
+  /**
+   * Set once the inventory is `deleting` in the plan and its final empty snapshot has been
+   * published: the export generation of that snapshot. The controller then waits for every
+   * relational binding to report it applied before it removes the cleanup finalizer.
+   */
+  finalExportGeneration?: number;
+  /** Cluster inventories: per-namespace shard summary of the last roll-up. */
+  namespaceShards?: { namespace: string; itemCount: number; targetCount: number; checksum: string }[];
+  at: string;
+}
+
+/** Names a target in reports: `namespace` is "" for KollectClusterTarget. */
+export interface TargetRef {
+  kind: 'KollectTarget' | 'KollectClusterTarget';
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Extractor → controller, on `kollect.status.extractor.<cluster>`: extraction failure transitions
+ * of one target (SEED-SPEC §4.2: a failing object keeps its previous row; the target reports
+ * `Degraded/ExtractionFailed` with the count). Failures are keyed by object uid; a later success,
+ * non-match or delete of that uid is reported in `cleared`. The controller forgets a target's
+ * failures when its definition changes (the replay re-reports what still fails).
+ */
+export interface ExtractionStatusReport {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  cluster: string;
+  target: TargetRef;
+  /** Plan generation the extraction ran under. */
+  planGeneration: number;
+  failed: {
+    uid: string;
+    namespace: string;
+    name: string;
+    /** Enum-like, e.g. `ExtractionFailed`, `CostLimitExceeded`, `PayloadTooLarge`. */
+    reason: string;
+    /** Already scrubbed of secrets; never contains attribute values. */
+    message: string;
+  }[];
+  cleared: string[];
+  at: string;
+}
+
+/**
+ * Watcher → controller, on `kollect.status.watcher.<cluster>`: the sync state of one list+watch
+ * (a GVR, cluster-wide or in one namespace). `failed` with `reason` `NotFound` means the GVR is
+ * not served (target `Degraded/InformerRegistrationFailed`); `Forbidden` means RBAC denies it
+ * (target `Synced/ScopeForbidden`, partial collection continues).
+ */
+export interface WatcherStatusReport {
+  schemaVersion: typeof BUS_SCHEMA_VERSION;
+  cluster: string;
+  gvr: Gvr;
+  /** null = cluster-wide watch. */
+  namespace: string | null;
+  state: 'listing' | 'synced' | 'failed';
+  reason?: 'NotFound' | 'Forbidden' | 'Error';
+  message?: string;
+  at: string;
+}
