@@ -1,0 +1,8 @@
+//go:build tools
+
+// Package tools pins the commands this wrapper module builds (see tools/testbed/src/components.ts).
+package tools
+
+import (
+	_ "helm.sh/helm/v3/cmd/helm"
+)

@@ -1,0 +1,246 @@
+/** The test bed's commands: up, down, status, env, and the fault hooks stop/kill/start/restart. */
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binPath, COMPONENTS, componentDir, ensureComponent, type ComponentName } from './components.js';
+import { fmtMs, info, TestbedError, warn } from './log.js';
+import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile } from './paths.js';
+import { freePorts, isAlive, portFree, spawnDetached, tailFile, terminate, waitFor } from './proc.js';
+import { SERVICES, type Ctx } from './services/index.js';
+import { loadState, running, saveState, SERVICE_NAMES, withLock, type ServiceName, type ServiceState, type State } from './state.js';
+
+/** Tools that are built but not run as services. */
+const TOOL_COMPONENTS: ComponentName[] = ['helm'];
+
+function ctxFor(state: State, name: ServiceName): Ctx {
+  const st = state.services[name];
+  return { name, dir: serviceDir(name), ports: st?.ports ?? {}, extra: (st ? (st.extra ??= {}) : {}), state };
+}
+
+/** Adds dependencies and returns services in start order (the canonical order, dependencies first). */
+export function withDeps(names: ServiceName[]): ServiceName[] {
+  const set = new Set<ServiceName>();
+  const add = (n: ServiceName) => {
+    for (const d of SERVICES[n].deps) add(d);
+    set.add(n);
+  };
+  names.forEach(add);
+  return SERVICE_NAMES.filter((n) => set.has(n));
+}
+
+export async function build(components: ComponentName[]): Promise<void> {
+  for (const c of components) await ensureComponent(c);
+}
+
+function componentsFor(names: ServiceName[], all: boolean): ComponentName[] {
+  const out = new Set<ComponentName>();
+  for (const n of names) SERVICES[n].components.forEach((c) => out.add(c));
+  if (all) TOOL_COMPONENTS.forEach((c) => out.add(c));
+  return [...out];
+}
+
+async function choosePorts(state: State, name: ServiceName): Promise<Record<string, number>> {
+  const def = SERVICES[name];
+  const prev = state.services[name]?.ports ?? {};
+  const taken = new Set<number>();
+  for (const [n, st] of Object.entries(state.services)) if (n !== name) Object.values(st?.ports ?? {}).forEach((p) => taken.add(p));
+  const reuse = def.portNames.every((p) => prev[p] !== undefined && !taken.has(prev[p]!));
+  if (reuse && (await Promise.all(def.portNames.map((p) => portFree(prev[p]!)))).every(Boolean)) return prev;
+  const fresh = await freePorts(def.portNames.length, taken);
+  const ports: Record<string, number> = {};
+  def.portNames.forEach((p, i) => (ports[p] = fresh[i]!));
+  if (Object.keys(prev).length) warn(`${name}: previous ports ${JSON.stringify(prev)} are busy; using ${JSON.stringify(ports)}`);
+  return ports;
+}
+
+async function startOne(state: State, name: ServiceName): Promise<'reused' | 'started'> {
+  const def = SERVICES[name];
+  const st0 = state.services[name];
+  if (st0 && running(st0)) {
+    const ctx = ctxFor(state, name);
+    const h = await waitFor(() => def.health(ctx), def.startTimeoutMs, 250, () => (isAlive(st0.process) ? undefined : 'process exited'));
+    if (h.ok) {
+      info(`${name}: already running (pid ${st0.process!.pid}, ${def.where(ctx)}) — reused`);
+      return 'reused';
+    }
+    warn(`${name}: running but not healthy (${h.detail}); restarting it`);
+    await terminate(st0.process!, 'SIGKILL', { group: true });
+  }
+  for (const d of def.deps) {
+    if (!running(state.services[d])) {
+      throw new TestbedError(`${name} needs ${d}, which is not running`, `npm run testbed -- start ${d}`);
+    }
+  }
+  const t0 = Date.now();
+  const ports = await choosePorts(state, name);
+  const st: ServiceState = { ...(st0 ?? {}), ports, state: 'stopped', extra: st0?.extra ?? {} };
+  state.services[name] = st;
+  delete st.process;
+  const ctx = ctxFor(state, name);
+  const spec = await def.prepare(ctx);
+  saveState(state);
+  const id = spawnDetached(spec);
+  st.process = id;
+  st.state = 'running';
+  st.startedAt = new Date().toISOString();
+  saveState(state);
+  const h = await waitFor(() => def.health(ctx), def.startTimeoutMs, 200, () => (isAlive(id) ? undefined : 'the process exited'));
+  if (!h.ok) {
+    throw new TestbedError(
+      `${name} did not become healthy within ${fmtMs(def.startTimeoutMs)}: ${h.detail}\n--- last lines of ${spec.logFile} ---\n${tailFile(spec.logFile, 25)}`,
+      `npm run testbed -- logs ${name}`,
+    );
+  }
+  if (def.afterStart) await def.afterStart(ctx);
+  info(`${name}: healthy in ${fmtMs(Date.now() - t0)} (pid ${id.pid}, ${def.where(ctx)})`);
+  return 'started';
+}
+
+/** Starts the given services (all when empty) and their dependencies; reuses running ones. */
+export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}): Promise<void> {
+  const t0 = Date.now();
+  const all = requested.length === 0;
+  const names = opts.deps === false ? requested : withDeps(all ? [...SERVICE_NAMES] : requested);
+  if (names.includes('git') && !existsSync(GIT_SERVER_JS)) {
+    throw new TestbedError(`${GIT_SERVER_JS} is missing`, 'build the package first: npm run build -w @kollect/testbed');
+  }
+  await build(componentsFor(names, all));
+  const failures: string[] = [];
+  await withLock(async () => {
+    const state = loadState();
+    const waves = [names.filter((n) => !SERVICES[n].deps.some((d) => names.includes(d))), names.filter((n) => SERVICES[n].deps.some((d) => names.includes(d)))];
+    for (const wave of waves) {
+      const results = await Promise.allSettled(wave.map((n) => startOne(state, n)));
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          const e = r.reason as Error;
+          failures.push(`${wave[i]}: ${e.message}${e instanceof TestbedError && e.hint ? `\n  hint: ${e.hint}` : ''}`);
+        }
+      });
+    }
+    writeEnvFile(state);
+  });
+  if (failures.length) {
+    throw new TestbedError(`${failures.length} service(s) failed to start:\n${failures.join('\n')}`);
+  }
+  info(`up: ${names.join(', ')} ready in ${fmtMs(Date.now() - t0)}. Next: eval "$(npm run -s testbed -- env)"  (or: . ${join(dataRoot(), 'env.sh')})`);
+}
+
+/** Graceful stop (SIGTERM; postgres: SIGINT fast shutdown), waits for exit. */
+export async function stop(names: ServiceName[]): Promise<void> {
+  await withLock(async () => {
+    const state = loadState();
+    for (const name of names) {
+      const st = state.services[name];
+      if (!st || !running(st)) {
+        info(`${name}: not running`);
+        if (st) st.state = 'stopped';
+        continue;
+      }
+      const r = await terminate(st.process!, SERVICES[name].stopSignal, { timeoutMs: 30_000 });
+      st.state = 'stopped';
+      saveState(state);
+      info(`${name}: stopped (${r})`);
+    }
+    saveState(state);
+  });
+}
+
+/** SIGKILL the service's whole process group, no cleanup. */
+export async function kill(names: ServiceName[]): Promise<void> {
+  await withLock(async () => {
+    const state = loadState();
+    for (const name of names) {
+      const st = state.services[name];
+      if (!st || !running(st)) {
+        info(`${name}: not running`);
+        continue;
+      }
+      await terminate(st.process!, 'SIGKILL', { group: true });
+      st.state = 'killed';
+      saveState(state);
+      info(`${name}: killed (SIGKILL)`);
+    }
+  });
+}
+
+export async function start(names: ServiceName[]): Promise<void> {
+  await up(names, { deps: false });
+}
+
+export async function restart(names: ServiceName[]): Promise<void> {
+  await stop(names);
+  await start(names);
+}
+
+export async function down(): Promise<void> {
+  await stop([...SERVICE_NAMES].reverse());
+}
+
+export interface StatusLine {
+  name: ServiceName;
+  healthy: boolean;
+  detail: string;
+}
+
+export async function status(names: ServiceName[] = [...SERVICE_NAMES]): Promise<StatusLine[]> {
+  const state = loadState();
+  return Promise.all(
+    names.map(async (name): Promise<StatusLine> => {
+      const st = state.services[name];
+      const def = SERVICES[name];
+      if (!st) return { name, healthy: false, detail: 'not started (npm run testbed -- up)' };
+      const ctx = ctxFor(state, name);
+      if (!running(st)) {
+        const why = st.state === 'killed' ? 'killed by fault hook' : st.state === 'stopped' ? 'stopped' : 'process exited unexpectedly';
+        return { name, healthy: false, detail: `${why}; ${def.where(ctx)}; log ${join(ctx.dir)}` };
+      }
+      const h = await def.health(ctx);
+      return { name, healthy: h.ok, detail: `pid=${st.process!.pid} ${def.where(ctx)} (${h.detail})` };
+    }),
+  );
+}
+
+/** KOLLECT_TEST_* variables of every service that has been started at least once. */
+export function envVars(state: State = loadState()): Record<string, string> {
+  const out: Record<string, string> = { KOLLECT_TESTBED_ROOT: dataRoot() };
+  for (const name of SERVICE_NAMES) {
+    const st = state.services[name];
+    if (!st || !Object.keys(st.ports).length) continue;
+    Object.assign(out, SERVICES[name].env(ctxFor(state, name)));
+  }
+  if (existsSync(join(componentDir(COMPONENTS.helm), 'BUILD-OK'))) out['KOLLECT_TEST_HELM'] = binPath('helm');
+  return out;
+}
+
+function shellQuote(v: string): string {
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+export function envShell(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+    .join('\n');
+}
+
+function writeEnvFile(state: State): void {
+  writeFileSync(join(dataRoot(), 'env.sh'), `# generated by tools/testbed (npm run testbed -- env)\n${envShell(envVars(state))}\n`);
+}
+
+export function logFiles(name: ServiceName): string[] {
+  const dir = serviceDir(name);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => join(dir, f));
+}
+
+/** Stops everything and deletes the data root (not the build cache). */
+export async function clean(): Promise<void> {
+  await down();
+  const root = dataRoot();
+  if (existsSync(root) && !existsSync(stateFile()) && readdirSync(root).length > 0) {
+    throw new TestbedError(`${root} has no state.json; refusing to delete a directory that does not look like a test bed`);
+  }
+  rmSync(root, { recursive: true, force: true });
+  info(`removed ${root}`);
+}
