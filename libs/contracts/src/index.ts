@@ -78,4 +78,11 @@ export {
   aggregateErrorClass,
   redactSecrets,
 } from './errors.js';
+export {
+  stateKeySegment,
+  ALL_NAMESPACES_SEGMENT,
+  watchSyncKey,
+  watchSyncFilter,
+  type WatchSyncState,
+} from './state-keys.js';
 export { formatRfc3339Nano, formatRfc3339Seconds, nowNanos } from './time.js';
