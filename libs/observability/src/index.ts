@@ -1,0 +1,29 @@
+/**
+ * @packageDocumentation
+ * What every Kollect service needs around its work: a JSON logger that never prints secrets,
+ * Prometheus metrics declared once, /healthz /readyz /metrics over node:http, graceful shutdown,
+ * and typed environment configuration.
+ */
+export {
+  createLogger,
+  withContext,
+  scrubLogValue,
+  isSecretKey,
+  REDACT_PATHS,
+  REDACTED,
+  type Logger,
+  type LogLevel,
+  type LoggerSetup,
+  type LogContext,
+} from './logger.js';
+export {
+  createRegistry,
+  createMetrics,
+  Registry,
+  EXPORT_DURATION_BUCKETS,
+  STEP_DURATION_BUCKETS,
+  type KollectMetrics,
+} from './metrics.js';
+export { startServiceHttp, type ServiceHttp, type ServiceHttpOptions, type HealthCheck } from './http.js';
+export { installShutdown, type Shutdown, type ShutdownHandler, type ShutdownOptions } from './shutdown.js';
+export { envConfig, parseDurationMs, ConfigInvalid, type EnvConfig } from './env.js';
