@@ -14,6 +14,15 @@ export const HEADERS = {
   msgId: 'Nats-Msg-Id',
   traceparent: 'traceparent',
   schemaVersion: 'Kollect-Schema-Version',
+  /**
+   * Object messages repeat their identity in headers (`upsert`/`delete`, namespace — "" for
+   * cluster-scoped —, name, resourceVersion) so the object log can be scanned headers-only: the
+   * watcher's relist reconciliation reads the last message per subject without the bodies.
+   */
+  objectOp: 'Kollect-Op',
+  objectNamespace: 'Kollect-Namespace',
+  objectName: 'Kollect-Name',
+  objectResourceVersion: 'Kollect-Resource-Version',
 } as const;
 
 /** Why the watcher published an object message. */
@@ -195,5 +204,15 @@ export interface WatcherStatusReport {
   state: 'listing' | 'synced' | 'failed';
   reason?: 'NotFound' | 'Forbidden' | 'Error';
   message?: string;
+  /**
+   * Objects of this watch that could not be published because they exceed the bus's max payload
+   * (counted since the watcher started; the rest of the pipeline keeps moving). `last` names the
+   * most recent one — identity and size only, never content. The controller turns a count > 0
+   * into a condition on the targets of this GVR (e.g. `Degraded/PayloadTooLarge`).
+   */
+  oversized?: {
+    count: number;
+    last?: { namespace: string; name: string; uid: string; bytes: number; limit: number };
+  };
   at: string;
 }
