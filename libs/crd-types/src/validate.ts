@@ -195,16 +195,17 @@ function walk(node: JsonSchemaNode, value: unknown, path: PathSegment[], ctx: Wa
     default:
       break;
   }
-  // The apiserver evaluates CEL rules on values that passed the structural checks; so do we,
-  // which also keeps a broken value from producing a second, less precise error.
+  // Like the apiserver, CEL rules run even when a nested field is invalid, so every problem is
+  // reported in one pass. A rule that cannot even be evaluated because of such a nested error
+  // would only repeat it less precisely, so that outcome is dropped.
   const rules = node['x-kubernetes-validations'];
-  if (rules && ctx.errors.length === before) checkRules(rules, value, path, ctx);
+  if (rules) checkRules(rules, value, path, ctx, ctx.errors.length > before);
 }
 
-function checkRules(rules: readonly CelRule[], value: unknown, path: PathSegment[], ctx: WalkContext): void {
+function checkRules(rules: readonly CelRule[], value: unknown, path: PathSegment[], ctx: WalkContext, nestedErrors: boolean): void {
   for (const r of rules) {
     const res = evaluateRule(r.rule, value);
-    if (res === true) continue;
+    if (res === true || (res !== false && nestedErrors)) continue;
     const at = appendFieldPath(path, r.fieldPath);
     const reason: SchemaErrorReason =
       r.reason === 'FieldValueForbidden'

@@ -277,7 +277,7 @@ class Parser {
       step = this.indexOrSlice();
     }
     this.skipSpace();
-    if (this.peek() !== ']') this.fail(this.eof() ? 'unclosed "["' : `unexpected "${this.peek()}" in brackets`);
+    if (this.peek() !== ']') this.fail(this.eof() || this.peek() === '}' ? 'unclosed "["' : `unexpected "${this.peek()}" in brackets`);
     this.pos++;
     return step;
   }

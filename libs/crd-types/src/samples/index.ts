@@ -68,6 +68,7 @@ export const SAMPLES: { readonly [K in KollectKind]: KollectObjectByKind[K] } = 
       targetRefs: ['all-team-deployments'],
       namespaceSelector: { matchExpressions: [{ key: 'kollect.dev/tenant', operator: 'Exists' }] },
       sinkNamespace: 'kollect-system',
+      exportMinInterval: '5m',
       databaseSinkRefs: [{ name: 'portal-postgres', namespace: 'team-a' }],
       dedupe: 'byResourceUID',
     },
