@@ -151,6 +151,16 @@ export interface CompiledInventory {
    * its rows but publishes no snapshots.
    */
   hold?: { reason: string; message: string };
+  /**
+   * The CR is being deleted and its cleanup finalizer is pending (added by the controller, not in
+   * the lead's first draft). The aggregator publishes one final snapshot with zero items, reports
+   * its export generation (`AggregatorStatusReport.finalExportGeneration`) and exports nothing
+   * after it. `bindings` then hold only the relational (database-family) sinks, so Git/S3 history
+   * and streams are left untouched (CONTRACT.md "Deletes and empty inventories"); `targets` is
+   * empty. The controller removes the finalizer once every binding reports that generation
+   * applied, and the inventory then leaves the plan.
+   */
+  deleting?: true;
 }
 
 export interface CompiledSink {
@@ -169,6 +179,12 @@ export interface WatchSpec {
   namespaced: boolean;
   /** null = cluster-wide; otherwise the union of namespaces every target needs. */
   namespaces: string[] | null;
+  /**
+   * Core Secrets only: keep `data`/`stringData` in published objects. True only when a profile
+   * on this GVR was admitted with `kollect.dev/allow-secret-extraction: "true"` and scope allows
+   * it (ARCHITECTURE invariant 1/7); absent or false = the watcher strips Secret data.
+   */
+  allowSecretData?: boolean;
 }
 
 export interface PlanSettings {
