@@ -6,14 +6,23 @@ import { fmtMs, info, TestbedError, warn } from './log.js';
 import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile } from './paths.js';
 import { freePorts, isAlive, portFree, spawnDetached, tailFile, terminate, waitFor } from './proc.js';
 import { SERVICES, type Ctx } from './services/index.js';
-import { loadState, running, saveState, SERVICE_NAMES, withLock, type ServiceName, type ServiceState, type State } from './state.js';
+import {
+  loadState,
+  running,
+  saveState,
+  SERVICE_NAMES,
+  withLock,
+  type ServiceName,
+  type ServiceState,
+  type State,
+} from './state.js';
 
 /** Tools that are built but not run as services. */
 const TOOL_COMPONENTS: ComponentName[] = ['helm'];
 
 function ctxFor(state: State, name: ServiceName): Ctx {
   const st = state.services[name];
-  return { name, dir: serviceDir(name), ports: st?.ports ?? {}, extra: (st ? (st.extra ??= {}) : {}), state };
+  return { name, dir: serviceDir(name), ports: st?.ports ?? {}, extra: st ? (st.extra ??= {}) : {}, state };
 }
 
 /** Adds dependencies and returns services in start order (the canonical order, dependencies first). */
@@ -42,13 +51,15 @@ async function choosePorts(state: State, name: ServiceName): Promise<Record<stri
   const def = SERVICES[name];
   const prev = state.services[name]?.ports ?? {};
   const taken = new Set<number>();
-  for (const [n, st] of Object.entries(state.services)) if (n !== name) Object.values(st?.ports ?? {}).forEach((p) => taken.add(p));
+  for (const [n, st] of Object.entries(state.services))
+    if (n !== name) Object.values(st?.ports ?? {}).forEach((p) => taken.add(p));
   const reuse = def.portNames.every((p) => prev[p] !== undefined && !taken.has(prev[p]!));
   if (reuse && (await Promise.all(def.portNames.map((p) => portFree(prev[p]!)))).every(Boolean)) return prev;
   const fresh = await freePorts(def.portNames.length, taken);
   const ports: Record<string, number> = {};
   def.portNames.forEach((p, i) => (ports[p] = fresh[i]!));
-  if (Object.keys(prev).length) warn(`${name}: previous ports ${JSON.stringify(prev)} are busy; using ${JSON.stringify(ports)}`);
+  if (Object.keys(prev).length)
+    warn(`${name}: previous ports ${JSON.stringify(prev)} are busy; using ${JSON.stringify(ports)}`);
   return ports;
 }
 
@@ -57,7 +68,12 @@ async function startOne(state: State, name: ServiceName): Promise<'reused' | 'st
   const st0 = state.services[name];
   if (st0 && running(st0)) {
     const ctx = ctxFor(state, name);
-    const h = await waitFor(() => def.health(ctx), def.startTimeoutMs, 250, () => (isAlive(st0.process) ? undefined : 'process exited'));
+    const h = await waitFor(
+      () => def.health(ctx),
+      def.startTimeoutMs,
+      250,
+      () => (isAlive(st0.process) ? undefined : 'process exited'),
+    );
     if (h.ok) {
       info(`${name}: already running (pid ${st0.process!.pid}, ${def.where(ctx)}) — reused`);
       return 'reused';
@@ -83,7 +99,12 @@ async function startOne(state: State, name: ServiceName): Promise<'reused' | 'st
   st.state = 'running';
   st.startedAt = new Date().toISOString();
   saveState(state);
-  const h = await waitFor(() => def.health(ctx), def.startTimeoutMs, 200, () => (isAlive(id) ? undefined : 'the process exited'));
+  const h = await waitFor(
+    () => def.health(ctx),
+    def.startTimeoutMs,
+    200,
+    () => (isAlive(id) ? undefined : 'the process exited'),
+  );
   if (!h.ok) {
     throw new TestbedError(
       `${name} did not become healthy within ${fmtMs(def.startTimeoutMs)}: ${h.detail}\n--- last lines of ${spec.logFile} ---\n${tailFile(spec.logFile, 25)}`,
@@ -101,19 +122,27 @@ export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}
   const all = requested.length === 0;
   const names = opts.deps === false ? requested : withDeps(all ? [...SERVICE_NAMES] : requested);
   if (names.includes('git') && !existsSync(GIT_SERVER_JS)) {
-    throw new TestbedError(`${GIT_SERVER_JS} is missing`, 'build the package first: npm run build -w @kollect/testbed');
+    throw new TestbedError(
+      `${GIT_SERVER_JS} is missing`,
+      'build the package first: npm run build -w @kollect/testbed',
+    );
   }
   await build(componentsFor(names, all));
   const failures: string[] = [];
   await withLock(async () => {
     const state = loadState();
-    const waves = [names.filter((n) => !SERVICES[n].deps.some((d) => names.includes(d))), names.filter((n) => SERVICES[n].deps.some((d) => names.includes(d)))];
+    const waves = [
+      names.filter((n) => !SERVICES[n].deps.some((d) => names.includes(d))),
+      names.filter((n) => SERVICES[n].deps.some((d) => names.includes(d))),
+    ];
     for (const wave of waves) {
       const results = await Promise.allSettled(wave.map((n) => startOne(state, n)));
       results.forEach((r, i) => {
         if (r.status === 'rejected') {
           const e = r.reason as Error;
-          failures.push(`${wave[i]}: ${e.message}${e instanceof TestbedError && e.hint ? `\n  hint: ${e.hint}` : ''}`);
+          failures.push(
+            `${wave[i]}: ${e.message}${e instanceof TestbedError && e.hint ? `\n  hint: ${e.hint}` : ''}`,
+          );
         }
       });
     }
@@ -122,7 +151,9 @@ export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}
   if (failures.length) {
     throw new TestbedError(`${failures.length} service(s) failed to start:\n${failures.join('\n')}`);
   }
-  info(`up: ${names.join(', ')} ready in ${fmtMs(Date.now() - t0)}. Next: eval "$(npm run -s testbed -- env)"  (or: . ${join(dataRoot(), 'env.sh')})`);
+  info(
+    `up: ${names.join(', ')} ready in ${fmtMs(Date.now() - t0)}. Next: eval "$(npm run -s testbed -- env)"  (or: . ${join(dataRoot(), 'env.sh')})`,
+  );
 }
 
 /** Graceful stop (SIGTERM; postgres: SIGINT fast shutdown), waits for exit. */
@@ -191,7 +222,12 @@ export async function status(names: ServiceName[] = [...SERVICE_NAMES]): Promise
       if (!st) return { name, healthy: false, detail: 'not started (npm run testbed -- up)' };
       const ctx = ctxFor(state, name);
       if (!running(st)) {
-        const why = st.state === 'killed' ? 'killed by fault hook' : st.state === 'stopped' ? 'stopped' : 'process exited unexpectedly';
+        const why =
+          st.state === 'killed'
+            ? 'killed by fault hook'
+            : st.state === 'stopped'
+              ? 'stopped'
+              : 'process exited unexpectedly';
         return { name, healthy: false, detail: `${why}; ${def.where(ctx)}; log ${join(ctx.dir)}` };
       }
       const h = await def.health(ctx);
@@ -223,7 +259,10 @@ export function envShell(vars: Record<string, string>): string {
 }
 
 function writeEnvFile(state: State): void {
-  writeFileSync(join(dataRoot(), 'env.sh'), `# generated by tools/testbed (npm run testbed -- env)\n${envShell(envVars(state))}\n`);
+  writeFileSync(
+    join(dataRoot(), 'env.sh'),
+    `# generated by tools/testbed (npm run testbed -- env)\n${envShell(envVars(state))}\n`,
+  );
 }
 
 export function logFiles(name: ServiceName): string[] {
@@ -239,7 +278,9 @@ export async function clean(): Promise<void> {
   await down();
   const root = dataRoot();
   if (existsSync(root) && !existsSync(stateFile()) && readdirSync(root).length > 0) {
-    throw new TestbedError(`${root} has no state.json; refusing to delete a directory that does not look like a test bed`);
+    throw new TestbedError(
+      `${root} has no state.json; refusing to delete a directory that does not look like a test bed`,
+    );
   }
   rmSync(root, { recursive: true, force: true });
   info(`removed ${root}`);

@@ -38,8 +38,13 @@ env: KOLLECT_TESTBED_ROOT (data root, default /tmp/kollect-testbed), XDG_CACHE_H
 
 function services(args: string[], allowEmpty: boolean): ServiceName[] {
   const bad = args.filter((a) => !isServiceName(a));
-  if (bad.length) throw new TestbedError(`unknown service(s): ${bad.join(', ')}`, `services are: ${SERVICE_NAMES.join(', ')}`);
-  if (!allowEmpty && args.length === 0) throw new TestbedError('name at least one service', `services are: ${SERVICE_NAMES.join(', ')}`);
+  if (bad.length)
+    throw new TestbedError(
+      `unknown service(s): ${bad.join(', ')}`,
+      `services are: ${SERVICE_NAMES.join(', ')}`,
+    );
+  if (!allowEmpty && args.length === 0)
+    throw new TestbedError('name at least one service', `services are: ${SERVICE_NAMES.join(', ')}`);
   return args as ServiceName[];
 }
 
@@ -56,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
       return printStatus(await status(args.length ? services(args, true) : undefined), false);
     case 'env': {
       const vars = envVars();
-      process.stdout.write(args.includes('--json') ? JSON.stringify(vars, null, 2) + '\n' : envShell(vars) + '\n');
+      process.stdout.write(
+        args.includes('--json') ? JSON.stringify(vars, null, 2) + '\n' : envShell(vars) + '\n',
+      );
       return 0;
     }
     case 'stop':
@@ -76,7 +83,8 @@ async function main(argv: string[]): Promise<number> {
       const bad = names.filter((n) => !(n in COMPONENTS));
       if (bad.length) throw new TestbedError(`unknown component(s): ${bad.join(', ')}`);
       await build(names);
-      for (const n of names) if (COMPONENTS[n].source.kind !== 'system') info(`${n}: ${componentDir(COMPONENTS[n])}`);
+      for (const n of names)
+        if (COMPONENTS[n].source.kind !== 'system') info(`${n}: ${componentDir(COMPONENTS[n])}`);
       return 0;
     }
     case 'logs': {
@@ -117,7 +125,9 @@ main(process.argv.slice(2)).then(
     if (e instanceof TestbedError) {
       process.stderr.write(`[testbed] ERROR: ${e.message}\n${e.hint ? `[testbed] hint: ${e.hint}\n` : ''}`);
     } else {
-      process.stderr.write(`[testbed] unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `[testbed] unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
     }
     process.exit(1);
   },

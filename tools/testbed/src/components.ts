@@ -182,7 +182,9 @@ async function buildGo(c: ComponentDef, src: GoBuild, out: string): Promise<stri
   const cmds: string[] = [];
   for (const [bin, pkg] of Object.entries(src.packages)) {
     const args = ['build', '-ldflags=-s -w', '-o', join(out, bin), pkg];
-    cmds.push(`(cd tools/testbed/go/${src.module} && GOTOOLCHAIN=local GOFLAGS='-trimpath -buildvcs=false -mod=readonly' go ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')})`);
+    cmds.push(
+      `(cd tools/testbed/go/${src.module} && GOTOOLCHAIN=local GOFLAGS='-trimpath -buildvcs=false -mod=readonly' go ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')})`,
+    );
     info(`  go ${args.join(' ')}   (in tools/testbed/go/${src.module})`);
     await runOk('go', args, { cwd, env: goEnv(), inherit: true });
   }
@@ -206,13 +208,28 @@ export { javaBin };
 
 async function buildKafka(c: ComponentDef, out: string): Promise<string[]> {
   if (!which('mvn')) {
-    throw new TestbedError('Maven (`mvn`) is not on PATH; it resolves the Kafka jars from Maven Central', 'apt-get install -y maven');
+    throw new TestbedError(
+      'Maven (`mvn`) is not on PATH; it resolves the Kafka jars from Maven Central',
+      'apt-get install -y maven',
+    );
   }
   const major = await javaMajor();
   if (major < 17) {
-    throw new TestbedError(`Kafka ${c.version} brokers need Java 17 or newer; found ${major || 'no java'}`, 'install openjdk-17-jre-headless or set JAVA_HOME');
+    throw new TestbedError(
+      `Kafka ${c.version} brokers need Java 17 or newer; found ${major || 'no java'}`,
+      'install openjdk-17-jre-headless or set JAVA_HOME',
+    );
   }
-  const args = ['-B', '-q', '-Dstyle.color=never', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${join(out, 'libs')}`, `-Dkafka.version=${c.version}`];
+  const args = [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    KAFKA_POM,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${join(out, 'libs')}`,
+    `-Dkafka.version=${c.version}`,
+  ];
   info(`  mvn ${args.join(' ')}`);
   await runOk('mvn', args, { inherit: true });
   return [`mvn ${args.join(' ').replace(out, '<cache>/kafka-' + c.version)}`];
@@ -223,7 +240,8 @@ async function ensureSystem(c: ComponentDef): Promise<void> {
   if (c.name === 'postgres') {
     if (postgresBinDir()) return;
     await aptInstall(['postgresql'], 'PostgreSQL server (postgresql-15)');
-    if (!postgresBinDir()) throw new TestbedError('postgres is still missing after apt-get install postgresql');
+    if (!postgresBinDir())
+      throw new TestbedError('postgres is still missing after apt-get install postgresql');
     return;
   }
   if (c.name === 'git') {
@@ -245,7 +263,8 @@ async function aptInstall(pkgs: string[], what: string): Promise<void> {
     r = await run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env });
   }
   const ms = t.stop();
-  if (r.code !== 0) throw new TestbedError(`apt-get install ${pkgs.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
+  if (r.code !== 0)
+    throw new TestbedError(`apt-get install ${pkgs.join(' ')} failed:\n${r.stderr.slice(-2000)}`);
   info(`installed ${what} in ${fmtMs(ms)}`);
 }
 
@@ -281,7 +300,18 @@ export async function ensureComponent(name: ComponentName): Promise<void> {
   const ms = t.stop();
   writeFileSync(
     join(tmp, 'BUILD-INFO.json'),
-    JSON.stringify({ component: c.name, version: c.version, upstream: c.source.upstream, commands: cmds, buildMs: ms, builtAt: new Date().toISOString() }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        component: c.name,
+        version: c.version,
+        upstream: c.source.upstream,
+        commands: cmds,
+        buildMs: ms,
+        builtAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
   );
   writeFileSync(join(tmp, 'BUILD-OK'), new Date().toISOString() + '\n');
   rmSync(dir, { recursive: true, force: true });

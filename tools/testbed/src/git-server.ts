@@ -173,7 +173,10 @@ const server = createServer((req, res) => {
   if (url.pathname === '/healthz') return send(res, 200, 'ok\n');
   const user = authenticate(req);
   if (!user) {
-    res.writeHead(401, { 'www-authenticate': 'Basic realm="kollect-testbed-git"', 'content-type': 'text/plain' });
+    res.writeHead(401, {
+      'www-authenticate': 'Basic realm="kollect-testbed-git"',
+      'content-type': 'text/plain',
+    });
     res.end('authentication required\n');
     return;
   }
@@ -188,7 +191,9 @@ const server = createServer((req, res) => {
 mkdirSync(root, { recursive: true });
 server.listen(port, '127.0.0.1', () => {
   const a = server.address();
-  console.log(`git smart-HTTP server listening on http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/git (repos in ${join(root)})`);
+  console.log(
+    `git smart-HTTP server listening on http://127.0.0.1:${typeof a === 'object' && a ? a.port : port}/git (repos in ${join(root)})`,
+  );
 });
 const shutdown = () => server.close(() => process.exit(0));
 process.on('SIGTERM', shutdown);

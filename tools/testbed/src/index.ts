@@ -1,4 +1,17 @@
-export { up, down, stop, kill, start, restart, status, envVars, envShell, build, clean, withDeps } from './bed.js';
+export {
+  up,
+  down,
+  stop,
+  kill,
+  start,
+  restart,
+  status,
+  envVars,
+  envShell,
+  build,
+  clean,
+  withDeps,
+} from './bed.js';
 export type { StatusLine } from './bed.js';
 export { COMPONENTS, componentDir, binPath } from './components.js';
 export type { ComponentName } from './components.js';

@@ -260,7 +260,9 @@ export function httpCall(url: string, opts: HttpOptions = {}): Promise<HttpResul
       (resp) => {
         const chunks: Buffer[] = [];
         resp.on('data', (c: Buffer) => chunks.push(c));
-        resp.on('end', () => res({ status: resp.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        resp.on('end', () =>
+          res({ status: resp.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         resp.on('error', rej);
       },
     );

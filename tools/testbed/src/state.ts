@@ -1,9 +1,28 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dataRoot, stateFile } from './paths.js';
 import { isAlive, sleep, type ProcessIdentity } from './proc.js';
 import { TestbedError } from './log.js';
 
-export const SERVICE_NAMES = ['nats', 'postgres', 'etcd', 'kube-apiserver', 'git', 's3', 'gcs', 'kafka', 'mongo'] as const;
+export const SERVICE_NAMES = [
+  'nats',
+  'postgres',
+  'etcd',
+  'kube-apiserver',
+  'git',
+  's3',
+  'gcs',
+  'kafka',
+  'mongo',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export function isServiceName(s: string): s is ServiceName {
@@ -32,7 +51,10 @@ export function loadState(): State {
   try {
     return JSON.parse(readFileSync(f, 'utf8')) as State;
   } catch (e) {
-    throw new TestbedError(`state file ${f} is unreadable: ${(e as Error).message}`, `remove it (and stop leftovers by hand) or run: npm run testbed -- clean`);
+    throw new TestbedError(
+      `state file ${f} is unreadable: ${(e as Error).message}`,
+      `remove it (and stop leftovers by hand) or run: npm run testbed -- clean`,
+    );
   }
 }
 

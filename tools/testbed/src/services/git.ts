@@ -15,7 +15,7 @@ function creds(ctx: Ctx) {
 /** Git smart-HTTP remote: Debian `git http-backend` behind our node:http server (src/git-server.ts). */
 export const git: ServiceDef = {
   name: 'git',
-  description: "git http-backend (Debian git) behind a node:http server with basic and token auth",
+  description: 'git http-backend (Debian git) behind a node:http server with basic and token auth',
   deps: [],
   components: ['git'],
   portNames: ['http'],

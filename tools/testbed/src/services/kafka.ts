@@ -6,7 +6,14 @@ import { COMPONENTS, componentDir, javaBin } from '../components.js';
 import { runOk } from '../proc.js';
 import type { Ctx, Health, ServiceDef } from './types.js';
 
-const HEAP = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
+const HEAP = [
+  '-Xms128m',
+  '-Xmx512m',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:+ExitOnOutOfMemoryError',
+  '-Djava.awt.headless=true',
+];
 
 function classpath(): string {
   return join(componentDir(COMPONENTS.kafka), 'libs', '*');
@@ -114,9 +121,26 @@ export const kafka: ServiceDef = {
     const logProp = `-Dlog4j2.configurationFile=${log4j}`;
     if (!existsSync(join(ctx.dir, 'data', 'meta.properties'))) {
       ctx.extra['clusterId'] ??= randomBytes(16).toString('base64url');
-      await runOk(javaBin(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', logProp, '-cp', classpath(), 'kafka.tools.StorageTool', 'format', '-t', ctx.extra['clusterId'], '-c', props, '--ignore-formatted'], {
-        cwd: ctx.dir,
-      });
+      await runOk(
+        javaBin(),
+        [
+          '-Xmx256m',
+          '-XX:TieredStopAtLevel=1',
+          logProp,
+          '-cp',
+          classpath(),
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          ctx.extra['clusterId'],
+          '-c',
+          props,
+          '--ignore-formatted',
+        ],
+        {
+          cwd: ctx.dir,
+        },
+      );
     }
     return {
       cmd: javaBin(),

@@ -39,13 +39,39 @@ async function ensurePki(ctx: Ctx): Promise<Pki> {
   if (!existsSync(k.ca) || !existsSync(k.cert)) {
     const caKey = join(dir, 'ca.key');
     await runOk('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650',
-      '-keyout', caKey, '-out', k.ca, '-subj', '/CN=kollect-testbed-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '3650',
+      '-keyout',
+      caKey,
+      '-out',
+      k.ca,
+      '-subj',
+      '/CN=kollect-testbed-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
     ]);
     const csr = join(dir, 'apiserver.csr');
-    await runOk('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-keyout', k.key, '-out', csr, '-subj', '/CN=kube-apiserver']);
+    await runOk('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-keyout',
+      k.key,
+      '-out',
+      csr,
+      '-subj',
+      '/CN=kube-apiserver',
+    ]);
     const ext = join(dir, 'apiserver.ext');
     writeFileSync(
       ext,
@@ -57,7 +83,24 @@ async function ensurePki(ctx: Ctx): Promise<Pki> {
         '',
       ].join('\n'),
     );
-    await runOk('openssl', ['x509', '-req', '-sha256', '-days', '3650', '-in', csr, '-CA', k.ca, '-CAkey', caKey, '-CAcreateserial', '-out', k.cert, '-extfile', ext]);
+    await runOk('openssl', [
+      'x509',
+      '-req',
+      '-sha256',
+      '-days',
+      '3650',
+      '-in',
+      csr,
+      '-CA',
+      k.ca,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-out',
+      k.cert,
+      '-extfile',
+      ext,
+    ]);
   }
   if (!existsSync(k.saKey)) {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -108,9 +151,16 @@ function kubeconfig(ctx: Ctx, user: string, token: string): string {
       {
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'kollect-testbed', cluster: { server: server(ctx), 'certificate-authority': pkiPaths(ctx).ca } }],
+        clusters: [
+          {
+            name: 'kollect-testbed',
+            cluster: { server: server(ctx), 'certificate-authority': pkiPaths(ctx).ca },
+          },
+        ],
         users: [{ name: user, user: { token } }],
-        contexts: [{ name: 'kollect-testbed', context: { cluster: 'kollect-testbed', user, namespace: 'default' } }],
+        contexts: [
+          { name: 'kollect-testbed', context: { cluster: 'kollect-testbed', user, namespace: 'default' } },
+        ],
         'current-context': 'kollect-testbed',
         preferences: {},
       },
@@ -129,7 +179,11 @@ async function api(ctx: Ctx, method: string, path: string, body?: unknown) {
   return httpCall(`${server(ctx)}${path}`, {
     method,
     ca: readFileSync(k.ca),
-    headers: { authorization: `Bearer ${tokens(ctx).admin}`, 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      authorization: `Bearer ${tokens(ctx).admin}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     timeoutMs: 10_000,
   });
@@ -138,7 +192,8 @@ async function api(ctx: Ctx, method: string, path: string, body?: unknown) {
 /** A real kube-apiserver (k8s.io/kubernetes), with etcd, static token auth, RBAC and an audit log. */
 export const kubeApiserver: ServiceDef = {
   name: 'kube-apiserver',
-  description: 'kube-apiserver v1.37.2 (k8s.io/kubernetes; staging k8s.io/* v0.37.2), kubectl v1.37.2, RBAC, audit log',
+  description:
+    'kube-apiserver v1.37.2 (k8s.io/kubernetes; staging k8s.io/* v0.37.2), kubectl v1.37.2, RBAC, audit log',
   deps: ['etcd'],
   components: ['kube-apiserver'],
   portNames: ['https'],
@@ -148,9 +203,15 @@ export const kubeApiserver: ServiceDef = {
     const k = await ensurePki(ctx);
     const t = tokens(ctx);
     writeFileSync(kubeconfigPath(ctx, 'admin'), kubeconfig(ctx, 'kollect-admin', t.admin), { mode: 0o600 });
-    writeFileSync(kubeconfigPath(ctx, 'readonly'), kubeconfig(ctx, 'kollect-readonly', t.readonly), { mode: 0o600 });
+    writeFileSync(kubeconfigPath(ctx, 'readonly'), kubeconfig(ctx, 'kollect-readonly', t.readonly), {
+      mode: 0o600,
+    });
     const etcdPort = ctx.state.services.etcd?.ports['client'];
-    if (!etcdPort) throw new TestbedError('kube-apiserver needs etcd, which has no port yet', 'npm run testbed -- up etcd kube-apiserver');
+    if (!etcdPort)
+      throw new TestbedError(
+        'kube-apiserver needs etcd, which has no port yet',
+        'npm run testbed -- up etcd kube-apiserver',
+      );
     mkdirSync(join(ctx.dir, 'audit'), { recursive: true });
     return {
       cmd: binPath('kube-apiserver'),
@@ -187,7 +248,18 @@ export const kubeApiserver: ServiceDef = {
   async health(ctx) {
     try {
       const r = await api(ctx, 'GET', '/readyz');
-      return { ok: r.status === 200, detail: r.status === 200 ? 'readyz ok' : `readyz ${r.status} ${r.body.trim().split('\n').filter((l) => l.includes('failed')).join('; ').slice(0, 200)}` };
+      return {
+        ok: r.status === 200,
+        detail:
+          r.status === 200
+            ? 'readyz ok'
+            : `readyz ${r.status} ${r.body
+                .trim()
+                .split('\n')
+                .filter((l) => l.includes('failed'))
+                .join('; ')
+                .slice(0, 200)}`,
+      };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
     }
@@ -214,7 +286,8 @@ export const kubeApiserver: ServiceDef = {
       ['/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', binding],
     ] as const) {
       const r = await api(ctx, 'POST', path, obj);
-      if (r.status !== 201 && r.status !== 409) throw new TestbedError(`creating ${obj.kind} ${READONLY_ROLE} failed: ${r.status} ${r.body}`);
+      if (r.status !== 201 && r.status !== 409)
+        throw new TestbedError(`creating ${obj.kind} ${READONLY_ROLE} failed: ${r.status} ${r.body}`);
     }
   },
   env(ctx) {

@@ -32,12 +32,20 @@ export const nats: ServiceDef = {
         '',
       ].join('\n'),
     );
-    return { cmd: binPath('nats-server'), args: ['-c', conf], cwd: ctx.dir, logFile: join(ctx.dir, 'nats.log') };
+    return {
+      cmd: binPath('nats-server'),
+      args: ['-c', conf],
+      cwd: ctx.dir,
+      logFile: join(ctx.dir, 'nats.log'),
+    };
   },
   async health(ctx) {
     try {
       const r = await httpCall(`http://127.0.0.1:${ctx.ports['monitor']}/healthz`);
-      return { ok: r.status === 200, detail: r.status === 200 ? 'jetstream ok' : `healthz ${r.status} ${r.body.trim()}` };
+      return {
+        ok: r.status === 200,
+        detail: r.status === 200 ? 'jetstream ok' : `healthz ${r.status} ${r.body.trim()}`,
+      };
     } catch (e) {
       return { ok: false, detail: (e as Error).message };
     }

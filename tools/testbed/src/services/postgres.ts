@@ -16,15 +16,23 @@ function bin(name: string): string {
 function runAs(): { uid?: number; gid?: number } {
   if (!isRoot()) return {};
   const u = lookupUser('postgres');
-  if (!u) throw new TestbedError('running as root but there is no `postgres` user to run PostgreSQL as', 'apt-get install -y postgresql (creates it)');
+  if (!u)
+    throw new TestbedError(
+      'running as root but there is no `postgres` user to run PostgreSQL as',
+      'apt-get install -y postgresql (creates it)',
+    );
   return u;
 }
 
 function psql(ctx: Ctx, sql: string, db = 'postgres') {
-  return run(bin('psql'), ['-X', '-q', '-h', '127.0.0.1', '-p', String(ctx.ports['pg']), '-U', 'postgres', '-d', db, '-tAc', sql], {
-    env: { ...process.env, PGCONNECT_TIMEOUT: '3' },
-    timeoutMs: 10_000,
-  });
+  return run(
+    bin('psql'),
+    ['-X', '-q', '-h', '127.0.0.1', '-p', String(ctx.ports['pg']), '-U', 'postgres', '-d', db, '-tAc', sql],
+    {
+      env: { ...process.env, PGCONNECT_TIMEOUT: '3' },
+      timeoutMs: 10_000,
+    },
+  );
 }
 
 /** After a SIGKILL the postmaster.pid stays behind; postgres refuses to start while that pid exists at all. */
@@ -60,22 +68,33 @@ export const postgres: ServiceDef = {
       if (who.uid !== undefined) chownSync(d, who.uid, who.gid!);
     }
     if (!existsSync(join(data, 'PG_VERSION'))) {
-      await runOk(bin('initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], {
-        cwd: ctx.dir,
-        ...who,
-      });
+      await runOk(
+        bin('initdb'),
+        ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+        {
+          cwd: ctx.dir,
+          ...who,
+        },
+      );
     }
     removeStalePidFile(data);
     return {
       cmd: bin('postgres'),
       args: [
-        '-D', data,
-        '-p', String(ctx.ports['pg']),
-        '-k', sock,
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'max_connections=200',
-        '-c', 'logging_collector=off',
-        '-c', 'log_min_messages=warning',
+        '-D',
+        data,
+        '-p',
+        String(ctx.ports['pg']),
+        '-k',
+        sock,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'logging_collector=off',
+        '-c',
+        'log_min_messages=warning',
       ],
       cwd: ctx.dir,
       logFile: join(ctx.dir, 'postgres.log'),
@@ -96,7 +115,8 @@ export const postgres: ServiceDef = {
     const r = await psql(ctx, "select 1 from pg_database where datname = 'kollect'");
     if (r.stdout.trim() !== '1') {
       const c = await psql(ctx, 'create database kollect');
-      if (c.code !== 0 && !/already exists/.test(c.stderr)) throw new TestbedError(`create database kollect failed: ${c.stderr}`);
+      if (c.code !== 0 && !/already exists/.test(c.stderr))
+        throw new TestbedError(`create database kollect failed: ${c.stderr}`);
     }
   },
   env(ctx) {

@@ -23,10 +23,14 @@ export const s3: ServiceDef = {
     return {
       cmd: binPath('minio'),
       args: [
-        'server', data,
-        '--address', `127.0.0.1:${ctx.ports['api']}`,
-        '--console-address', `127.0.0.1:${ctx.ports['console']}`,
-        '--certs-dir', join(ctx.dir, 'certs'),
+        'server',
+        data,
+        '--address',
+        `127.0.0.1:${ctx.ports['api']}`,
+        '--console-address',
+        `127.0.0.1:${ctx.ports['console']}`,
+        '--certs-dir',
+        join(ctx.dir, 'certs'),
         '--quiet',
       ],
       cwd: ctx.dir,

@@ -1,0 +1,195 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as k8s from '@kubernetes/client-node';
+import { REPO_ROOT, requireTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
+
+const CRD_DIR = join(REPO_ROOT, 'crds');
+const crdFiles = existsSync(CRD_DIR)
+  ? readdirSync(CRD_DIR)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+  : [];
+
+type Sample = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+/** One sample object per kind, from libs/crd-types (`SAMPLES`), when it provides them. */
+async function loadSamples(): Promise<Record<string, Sample> | undefined> {
+  try {
+    const mod = (await import('@kollect/crd-types')) as unknown as { SAMPLES?: Record<string, Sample> };
+    return mod.SAMPLES;
+  } catch {
+    return undefined;
+  }
+}
+const SAMPLES = await loadSamples();
+
+function isApiError(e: unknown, code: number): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: number }).code === code;
+}
+
+/** Starts a watch and collects "<TYPE> <name>" events until stopped. */
+async function collectWatch(kc: k8s.KubeConfig, path: string, query: Record<string, string> = {}) {
+  const events: string[] = [];
+  const watch = new k8s.Watch(kc);
+  const ctrl = await watch.watch(
+    path,
+    query,
+    (type: string, obj: { metadata?: { name?: string } }) => events.push(`${type} ${obj.metadata?.name}`),
+    () => {},
+  );
+  return { events, stop: () => ctrl.abort() };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('testbed: kube-apiserver (real, with etcd)', () => {
+  const kc = new k8s.KubeConfig();
+  const ro = new k8s.KubeConfig();
+  const ns = uniqueName('smoke');
+
+  beforeAll(() => {
+    requireTestbed('kube-apiserver');
+    kc.loadFromFile(testbedEnv.kubeconfig);
+    ro.loadFromFile(testbedEnv.kubeconfigReadonly);
+  });
+
+  afterAll(async () => {
+    // no controller-manager runs: namespaces stay Terminating; unique names keep runs independent
+    await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .deleteNamespace({ name: ns })
+      .catch(() => undefined);
+  });
+
+  it('creates and watches a Namespace and a Deployment', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const nsWatch = await collectWatch(kc, '/api/v1/namespaces');
+    await core.createNamespace({ body: { metadata: { name: ns, labels: { 'kollect.dev/test': 'smoke' } } } });
+    await until(() => nsWatch.events.includes(`ADDED ${ns}`));
+    nsWatch.stop();
+
+    const depWatch = await collectWatch(kc, `/apis/apps/v1/namespaces/${ns}/deployments`);
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'web', labels: { app: 'web' } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          },
+        },
+      },
+    });
+    await apps.patchNamespacedDeployment(
+      { namespace: ns, name: 'web', body: { spec: { replicas: 3 } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await until(() => depWatch.events.includes('ADDED web') && depWatch.events.includes('MODIFIED web'));
+    depWatch.stop();
+    const d = await apps.readNamespacedDeployment({ namespace: ns, name: 'web' });
+    expect(d.spec?.replicas).toBe(3);
+    expect(d.metadata?.uid).toBeTruthy();
+  });
+
+  it('read-only token can list and watch but not write; the audit log records LIST calls', async () => {
+    const core = ro.makeApiClient(k8s.CoreV1Api);
+    const list = await core.listNamespace();
+    expect(list.items.map((n) => n.metadata?.name)).toContain('default');
+    await expect(
+      core.createNamespace({ body: { metadata: { name: uniqueName('denied') } } }),
+    ).rejects.toSatisfy((e) => isApiError(e, 403));
+    const audit = readFileSync(testbedEnv.kubeAuditLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { verb: string; user: { username: string }; objectRef?: { resource?: string } },
+      );
+    expect(
+      audit.some(
+        (e) =>
+          e.verb === 'list' &&
+          e.user.username === 'kollect-readonly' &&
+          e.objectRef?.resource === 'namespaces',
+      ),
+    ).toBe(true);
+  });
+
+  it('kubectl (built with the apiserver) talks to it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(
+      testbedEnv.kubectl,
+      ['--kubeconfig', testbedEnv.kubeconfig, 'get', 'namespace', 'default', '-o', 'name'],
+      { encoding: 'utf8' },
+    );
+    expect(out.trim()).toBe('namespace/default');
+  });
+
+  it.skipIf(crdFiles.length === 0)(
+    'applies the CRDs from crds/ (skipped: crds/*.yaml not generated yet)',
+    async () => {
+      const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+      for (const f of crdFiles) {
+        for (const doc of k8s.loadAllYaml(
+          readFileSync(join(CRD_DIR, f), 'utf8'),
+        ) as k8s.V1CustomResourceDefinition[]) {
+          if (doc?.kind !== 'CustomResourceDefinition') continue;
+          const name = doc.metadata!.name!;
+          try {
+            await ext.createCustomResourceDefinition({ body: doc });
+          } catch (e) {
+            if (!isApiError(e, 409)) throw e;
+            const cur = await ext.readCustomResourceDefinition({ name });
+            doc.metadata!.resourceVersion = cur.metadata!.resourceVersion;
+            await ext.replaceCustomResourceDefinition({ name, body: doc });
+          }
+          const end = Date.now() + 20_000;
+          for (;;) {
+            const c = await ext.readCustomResourceDefinition({ name });
+            if (c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True')) break;
+            if (Date.now() > end) throw new Error(`CRD ${name} not Established`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      }
+    },
+  );
+
+  it.skipIf(crdFiles.length === 0 || !SAMPLES)(
+    'creates one object of every CRD kind from the crd-types samples (skipped: no crds/ or no SAMPLES export)',
+    async () => {
+      const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+      const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+      const crds = (await ext.listCustomResourceDefinition()).items.filter(
+        (c) => c.spec.group === 'kollect.dev',
+      );
+      const created: string[] = [];
+      for (const crd of crds) {
+        const kind = crd.spec.names.kind;
+        const sample = SAMPLES![kind];
+        expect(sample, `sample for ${kind}`).toBeDefined();
+        const obj = structuredClone(sample!) as Sample;
+        obj.metadata = { ...obj.metadata, name: `${obj.metadata.name}-${Date.now().toString(36)}` };
+        if (crd.spec.scope === 'Namespaced') obj.metadata.namespace = ns;
+        else delete obj.metadata.namespace;
+        delete (obj as { status?: unknown }).status;
+        const res = await client.create(obj as k8s.KubernetesObject);
+        expect(res.metadata?.uid).toBeTruthy();
+        created.push(kind);
+      }
+      expect(created.length).toBe(crds.length);
+      expect(created.length).toBeGreaterThan(0);
+    },
+  );
+});
