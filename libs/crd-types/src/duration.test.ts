@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DURATION_PATTERN, DurationSyntaxError, formatDuration, isExportInterval, parseDuration, tryParseDuration } from './duration.js';
+import {
+  DURATION_PATTERN,
+  DurationSyntaxError,
+  formatDuration,
+  isExportInterval,
+  parseDuration,
+  tryParseDuration,
+} from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -17,15 +24,19 @@ describe('parseDuration', () => {
     expect(parseDuration(input)).toBeCloseTo(ms, 9);
   });
 
-  it.each(['', '30', 's', '1d', '-5s', '1h 30m', '1.s', 'abc', '5sec'])('rejects %j with a hint at Go syntax', (input) => {
-    expect(() => parseDuration(input)).toThrow(DurationSyntaxError);
-    expect(() => parseDuration(input)).toThrow(/30s, 5m, 1h/);
-    expect(tryParseDuration(input)).toBeUndefined();
-  });
+  it.each(['', '30', 's', '1d', '-5s', '1h 30m', '1.s', 'abc', '5sec'])(
+    'rejects %j with a hint at Go syntax',
+    (input) => {
+      expect(() => parseDuration(input)).toThrow(DurationSyntaxError);
+      expect(() => parseDuration(input)).toThrow(/30s, 5m, 1h/);
+      expect(tryParseDuration(input)).toBeUndefined();
+    },
+  );
 
   it('agrees with the schema pattern', () => {
     const re = new RegExp(DURATION_PATTERN);
-    for (const s of ['0', '30s', '1m30s', '1.5h', '10us', '-1s', '1d', '']) expect(re.test(s), s).toBe(tryParseDuration(s) !== undefined);
+    for (const s of ['0', '30s', '1m30s', '1.5h', '10us', '-1s', '1d', ''])
+      expect(re.test(s), s).toBe(tryParseDuration(s) !== undefined);
   });
 });
 

@@ -1,11 +1,26 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { API_VERSION } from './constants.js';
 import { KollectConnectionTestSpec, KollectConnectionTestStatus } from './schema/connection-test.js';
-import { KollectClusterInventorySpec, KollectClusterInventoryStatus, KollectInventorySpec, KollectInventoryStatus } from './schema/inventory.js';
+import {
+  KollectClusterInventorySpec,
+  KollectClusterInventoryStatus,
+  KollectInventorySpec,
+  KollectInventoryStatus,
+} from './schema/inventory.js';
 import { KollectProfileSpec, KollectProfileStatus } from './schema/profile.js';
 import { KollectClusterScopeSpec, KollectScopeSpec } from './schema/scope.js';
-import { FamilySinkStatus, KollectDatabaseSinkSpec, KollectEventSinkSpec, KollectSnapshotSinkSpec } from './schema/sinks.js';
-import { KollectClusterTargetSpec, KollectClusterTargetStatus, KollectTargetSpec, KollectTargetStatus } from './schema/target.js';
+import {
+  FamilySinkStatus,
+  KollectDatabaseSinkSpec,
+  KollectEventSinkSpec,
+  KollectSnapshotSinkSpec,
+} from './schema/sinks.js';
+import {
+  KollectClusterTargetSpec,
+  KollectClusterTargetStatus,
+  KollectTargetSpec,
+  KollectTargetStatus,
+} from './schema/target.js';
 
 /** The eleven Kollect kinds, in the order the docs list them. */
 export const KINDS = [
@@ -55,13 +70,22 @@ export interface KindDefinition {
   readonly printerColumns: readonly PrinterColumn[];
 }
 
-const condition = (type: string, name = type, description = `Status of the ${type} condition.`): PrinterColumn => ({
+const condition = (
+  type: string,
+  name = type,
+  description = `Status of the ${type} condition.`,
+): PrinterColumn => ({
   name,
   type: 'string',
   jsonPath: `.status.conditions[?(@.type=="${type}")].status`,
   description,
 });
-const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
+const age: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+  description: 'Time since creation.',
+};
 const sinkColumns: readonly PrinterColumn[] = [
   { name: 'Type', type: 'string', jsonPath: '.spec.type', description: 'Backend type.' },
   condition('ConnectionVerified', 'Verified', 'Result of the last connection probe.'),
@@ -73,7 +97,12 @@ const inventoryColumns: readonly PrinterColumn[] = [
   condition('Ready'),
   condition('Synced'),
   { name: 'Items', type: 'integer', jsonPath: '.status.itemCount', description: 'Rows in the inventory.' },
-  { name: 'Last export', type: 'date', jsonPath: '.status.lastExportTime', description: 'Latest successful export over all sinks.' },
+  {
+    name: 'Last export',
+    type: 'date',
+    jsonPath: '.status.lastExportTime',
+    description: 'Latest successful export over all sinks.',
+  },
   age,
 ];
 
@@ -92,8 +121,18 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
     spec: KollectProfileSpec,
     status: KollectProfileStatus,
     printerColumns: [
-      { name: 'Target kind', type: 'string', jsonPath: '.spec.targetGVK.kind', description: 'Kind the profile reads.' },
-      { name: 'Mode', type: 'string', jsonPath: '.spec.export.mode', description: 'Export mode (Attributes unless set).' },
+      {
+        name: 'Target kind',
+        type: 'string',
+        jsonPath: '.spec.targetGVK.kind',
+        description: 'Kind the profile reads.',
+      },
+      {
+        name: 'Mode',
+        type: 'string',
+        jsonPath: '.spec.export.mode',
+        description: 'Export mode (Attributes unless set).',
+      },
       age,
     ],
   },
@@ -113,7 +152,13 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
       { name: 'Profile', type: 'string', jsonPath: '.spec.profileRef', description: 'Profile in use.' },
       condition('Ready'),
       condition('Synced'),
-      { name: 'Failures', type: 'integer', jsonPath: '.status.extractionFailures', description: 'Objects failing extraction.', priority: 1 },
+      {
+        name: 'Failures',
+        type: 'integer',
+        jsonPath: '.status.extractionFailures',
+        description: 'Objects failing extraction.',
+        priority: 1,
+      },
       age,
     ],
   },
@@ -164,7 +209,13 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
     status: KollectClusterInventoryStatus,
     printerColumns: [
       ...inventoryColumns.slice(0, 3),
-      { name: 'Targets', type: 'integer', jsonPath: '.status.targetCount', description: 'Cluster targets included.', priority: 1 },
+      {
+        name: 'Targets',
+        type: 'integer',
+        jsonPath: '.status.targetCount',
+        description: 'Cluster targets included.',
+        priority: 1,
+      },
       ...inventoryColumns.slice(3),
     ],
   },
@@ -222,7 +273,12 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
       'KollectScope is the tenancy ceiling of one namespace: which kinds its targets may collect, from which namespaces, which sinks its inventories may bind and how often they may export. It has no status; violations show on the targets and inventories it constrains.',
     spec: KollectScopeSpec,
     printerColumns: [
-      { name: 'Min interval', type: 'string', jsonPath: '.spec.minExportInterval', description: 'Export interval floor.' },
+      {
+        name: 'Min interval',
+        type: 'string',
+        jsonPath: '.spec.minExportInterval',
+        description: 'Export interval floor.',
+      },
       age,
     ],
   },
@@ -238,7 +294,12 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
       'KollectClusterScope is the platform ceiling for cluster targets and cluster inventories, with the same fields as KollectScope plus `allowedStaticRefNamespaces` for the namespaces cluster kinds may reference.',
     spec: KollectClusterScopeSpec,
     printerColumns: [
-      { name: 'Min interval', type: 'string', jsonPath: '.spec.minExportInterval', description: 'Export interval floor.' },
+      {
+        name: 'Min interval',
+        type: 'string',
+        jsonPath: '.spec.minExportInterval',
+        description: 'Export interval floor.',
+      },
       age,
     ],
   },
@@ -257,7 +318,13 @@ export const KIND_DEFINITIONS: Readonly<Record<KollectKind, KindDefinition>> = {
     printerColumns: [
       { name: 'Sink', type: 'string', jsonPath: '.spec.sinkRef', description: 'The sink under test.' },
       condition('ConnectionVerified', 'Verified', 'Result of the probe.'),
-      { name: 'Latency', type: 'integer', jsonPath: '.status.latencyMs', description: 'Probe duration in milliseconds.', priority: 1 },
+      {
+        name: 'Latency',
+        type: 'integer',
+        jsonPath: '.status.latencyMs',
+        description: 'Probe duration in milliseconds.',
+        priority: 1,
+      },
       age,
     ],
   },
@@ -306,15 +373,39 @@ interface KollectObject<K extends KollectKind, Spec, Status = never> {
 
 export type KollectProfile = KollectObject<'KollectProfile', KollectProfileSpec, KollectProfileStatus>;
 export type KollectTarget = KollectObject<'KollectTarget', KollectTargetSpec, KollectTargetStatus>;
-export type KollectClusterTarget = KollectObject<'KollectClusterTarget', KollectClusterTargetSpec, KollectClusterTargetStatus>;
-export type KollectInventory = KollectObject<'KollectInventory', KollectInventorySpec, KollectInventoryStatus>;
-export type KollectClusterInventory = KollectObject<'KollectClusterInventory', KollectClusterInventorySpec, KollectClusterInventoryStatus>;
-export type KollectSnapshotSink = KollectObject<'KollectSnapshotSink', KollectSnapshotSinkSpec, FamilySinkStatus>;
-export type KollectDatabaseSink = KollectObject<'KollectDatabaseSink', KollectDatabaseSinkSpec, FamilySinkStatus>;
+export type KollectClusterTarget = KollectObject<
+  'KollectClusterTarget',
+  KollectClusterTargetSpec,
+  KollectClusterTargetStatus
+>;
+export type KollectInventory = KollectObject<
+  'KollectInventory',
+  KollectInventorySpec,
+  KollectInventoryStatus
+>;
+export type KollectClusterInventory = KollectObject<
+  'KollectClusterInventory',
+  KollectClusterInventorySpec,
+  KollectClusterInventoryStatus
+>;
+export type KollectSnapshotSink = KollectObject<
+  'KollectSnapshotSink',
+  KollectSnapshotSinkSpec,
+  FamilySinkStatus
+>;
+export type KollectDatabaseSink = KollectObject<
+  'KollectDatabaseSink',
+  KollectDatabaseSinkSpec,
+  FamilySinkStatus
+>;
 export type KollectEventSink = KollectObject<'KollectEventSink', KollectEventSinkSpec, FamilySinkStatus>;
 export type KollectScope = KollectObject<'KollectScope', KollectScopeSpec>;
 export type KollectClusterScope = KollectObject<'KollectClusterScope', KollectClusterScopeSpec>;
-export type KollectConnectionTest = KollectObject<'KollectConnectionTest', KollectConnectionTestSpec, KollectConnectionTestStatus>;
+export type KollectConnectionTest = KollectObject<
+  'KollectConnectionTest',
+  KollectConnectionTestSpec,
+  KollectConnectionTestStatus
+>;
 
 /** Maps each kind name to its object type. */
 export interface KollectObjectByKind {

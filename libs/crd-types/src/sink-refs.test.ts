@@ -3,12 +3,20 @@ import { normalizeSinkRefs, sinkBindings } from './sink-refs.js';
 
 describe('sink refs', () => {
   it('reads plain names as {name} objects and copies objects', () => {
-    expect(normalizeSinkRefs(['a', { name: 'b', exportMinInterval: '1h' }])).toEqual([{ name: 'a' }, { name: 'b', exportMinInterval: '1h' }]);
+    expect(normalizeSinkRefs(['a', { name: 'b', exportMinInterval: '1h' }])).toEqual([
+      { name: 'a' },
+      { name: 'b', exportMinInterval: '1h' },
+    ]);
     expect(normalizeSinkRefs(undefined)).toEqual([]);
   });
 
   it('lists bindings with family keys and the namespace they resolve in', () => {
-    const spec = { snapshotSinkRefs: ['git'], databaseSinkRefs: [{ name: 'pg', namespace: 'db' }], eventSinkRefs: ['nats'], sinkNamespace: 'sinks' };
+    const spec = {
+      snapshotSinkRefs: ['git'],
+      databaseSinkRefs: [{ name: 'pg', namespace: 'db' }],
+      eventSinkRefs: ['nats'],
+      sinkNamespace: 'sinks',
+    };
     expect(sinkBindings(spec).map((b) => [b.key, b.namespace, b.index])).toEqual([
       ['snapshot/git', 'sinks', 0],
       ['database/pg', 'db', 0],

@@ -6,7 +6,9 @@ export const SINK_FAMILIES = ['snapshot', 'database', 'event'] as const;
 export type SinkFamily = (typeof SINK_FAMILIES)[number];
 
 /** Inventory spec field of each family's ref list. */
-export const SINK_REF_FIELDS: Readonly<Record<SinkFamily, 'snapshotSinkRefs' | 'databaseSinkRefs' | 'eventSinkRefs'>> = {
+export const SINK_REF_FIELDS: Readonly<
+  Record<SinkFamily, 'snapshotSinkRefs' | 'databaseSinkRefs' | 'eventSinkRefs'>
+> = {
   snapshot: 'snapshotSinkRefs',
   database: 'databaseSinkRefs',
   event: 'eventSinkRefs',
@@ -24,11 +26,14 @@ export const SINK_KINDS = {
  * `{name: "audit-git"}`. Objects are copied; entries of any other type are dropped (validate()
  * reports them).
  */
-export function normalizeSinkRefs(list: readonly InventorySinkRefListEntry[] | undefined): InventorySinkRef[] {
+export function normalizeSinkRefs(
+  list: readonly InventorySinkRefListEntry[] | undefined,
+): InventorySinkRef[] {
   const out: InventorySinkRef[] = [];
   for (const entry of list ?? []) {
     if (typeof entry === 'string') out.push({ name: entry });
-    else if (typeof entry === 'object' && entry !== null && typeof entry.name === 'string') out.push({ ...entry });
+    else if (typeof entry === 'object' && entry !== null && typeof entry.name === 'string')
+      out.push({ ...entry });
   }
   return out;
 }

@@ -1,10 +1,25 @@
 import type { TSchema } from '@sinclair/typebox';
 import { API_VERSION } from './constants.js';
-import { isKollectKind, KIND_DEFINITIONS, objectSchema, type KollectKind, type KollectObjectByKind } from './kinds.js';
+import {
+  isKollectKind,
+  KIND_DEFINITIONS,
+  objectSchema,
+  type KollectKind,
+  type KollectObjectByKind,
+} from './kinds.js';
 import { appendFieldPath, formatPath, type PathSegment } from './path.js';
 import { evaluateRule } from './schema/cel-rules.js';
 import type { CelRule, JsonSchemaNode } from './schema/keywords.js';
-import { anyOf, isPlainObject, itemsOf, jsonTypeOf, mapValueSchema, propertiesOf, requiredOf, typeMatches } from './schema/walk.js';
+import {
+  anyOf,
+  isPlainObject,
+  itemsOf,
+  jsonTypeOf,
+  mapValueSchema,
+  propertiesOf,
+  requiredOf,
+  typeMatches,
+} from './schema/walk.js';
 
 /**
  * Why a field failed schema validation. The values mirror Kubernetes `field.ErrorType`
@@ -64,11 +79,18 @@ function schemaFor(kind: KollectKind): JsonSchemaNode {
  * Rules the schema cannot express (CEL/JSONPath compile, SSRF, secret guards, scopes) live in
  * the admission functions; {@link checkObject} runs both.
  */
-export function validate<K extends KollectKind>(kind: K, obj: unknown, options: ValidateOptions = {}): ValidationResult<KollectObjectByKind[K]> {
+export function validate<K extends KollectKind>(
+  kind: K,
+  obj: unknown,
+  options: ValidateOptions = {},
+): ValidationResult<KollectObjectByKind[K]> {
   if (!isKollectKind(kind)) throw new TypeError(`validate: unknown kind ${String(kind)}`);
   const errors: FieldError[] = [];
   if (!isPlainObject(obj)) {
-    return { ok: false, errors: [{ path: '', message: `must be a ${kind} object`, reason: 'FieldValueTypeInvalid' }] };
+    return {
+      ok: false,
+      errors: [{ path: '', message: `must be a ${kind} object`, reason: 'FieldValueTypeInvalid' }],
+    };
   }
   const value = applyDefaults(kind, obj) as Record<string, unknown>;
   const ctx: WalkContext = { errors, unknownFields: options.unknownFields ?? 'error' };
@@ -84,17 +106,27 @@ export function validate<K extends KollectKind>(kind: K, obj: unknown, options: 
     if (key === 'apiVersion' || key === 'kind') continue;
     const child = props[key];
     if (!child) {
-      if (ctx.unknownFields === 'error') errors.push({ path: key, message: 'unknown field', reason: 'FieldValueUnknown' });
+      if (ctx.unknownFields === 'error')
+        errors.push({ path: key, message: 'unknown field', reason: 'FieldValueUnknown' });
       continue;
     }
     walk(child, value[key], [key], ctx);
   }
-  if (!('spec' in value)) errors.push({ path: 'spec', message: 'Required value', reason: 'FieldValueRequired' });
+  if (!('spec' in value))
+    errors.push({ path: 'spec', message: 'Required value', reason: 'FieldValueRequired' });
   const meta = value['metadata'];
   if (!isPlainObject(meta)) {
-    errors.push({ path: 'metadata', message: 'Required value: metadata with a name', reason: 'FieldValueRequired' });
+    errors.push({
+      path: 'metadata',
+      message: 'Required value: metadata with a name',
+      reason: 'FieldValueRequired',
+    });
   } else if (typeof meta['name'] !== 'string' && typeof meta['generateName'] !== 'string') {
-    errors.push({ path: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' });
+    errors.push({
+      path: 'metadata.name',
+      message: 'Required value: name or generateName is required',
+      reason: 'FieldValueRequired',
+    });
   }
   return errors.length === 0
     ? { ok: true, errors, value: value as unknown as KollectObjectByKind[K] }
@@ -102,10 +134,22 @@ export function validate<K extends KollectKind>(kind: K, obj: unknown, options: 
 }
 
 /** Validate an object whose kind is read from its own `kind` field. */
-export function validateObject(obj: unknown, options: ValidateOptions = {}): ValidationResult<KollectObjectByKind[KollectKind]> {
+export function validateObject(
+  obj: unknown,
+  options: ValidateOptions = {},
+): ValidationResult<KollectObjectByKind[KollectKind]> {
   const kind = isPlainObject(obj) ? obj['kind'] : undefined;
   if (!isKollectKind(kind)) {
-    return { ok: false, errors: [{ path: 'kind', message: 'must name a Kollect kind (KollectProfile, KollectTarget, …)', reason: 'FieldValueNotSupported' }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          path: 'kind',
+          message: 'must name a Kollect kind (KollectProfile, KollectTarget, …)',
+          reason: 'FieldValueNotSupported',
+        },
+      ],
+    };
   }
   return validate(kind, obj, options);
 }
@@ -131,7 +175,8 @@ function defaultNode(node: JsonSchemaNode, value: unknown): void {
     const props = propertiesOf(node);
     if (props) {
       for (const [key, child] of Object.entries(props)) {
-        if (value[key] === undefined && child['default'] !== undefined) value[key] = structuredClone(child['default']);
+        if (value[key] === undefined && child['default'] !== undefined)
+          value[key] = structuredClone(child['default']);
         if (value[key] !== undefined) defaultNode(child, value[key]);
       }
     }
@@ -148,7 +193,12 @@ interface WalkContext {
   readonly unknownFields: 'error' | 'ignore';
 }
 
-function push(ctx: WalkContext, path: readonly PathSegment[], reason: SchemaErrorReason, message: string): void {
+function push(
+  ctx: WalkContext,
+  path: readonly PathSegment[],
+  reason: SchemaErrorReason,
+  message: string,
+): void {
   ctx.errors.push({ path: formatPath(path), message, reason });
 }
 
@@ -175,7 +225,12 @@ function walk(node: JsonSchemaNode, value: unknown, path: PathSegment[], ctx: Wa
     return;
   }
   if (!typeMatches(node, value)) {
-    push(ctx, path, 'FieldValueTypeInvalid', `must be ${TYPE_WORDS[node['type'] as string] ?? String(node['type'])}, got ${jsonTypeOf(value)}`);
+    push(
+      ctx,
+      path,
+      'FieldValueTypeInvalid',
+      `must be ${TYPE_WORDS[node['type'] as string] ?? String(node['type'])}, got ${jsonTypeOf(value)}`,
+    );
     return;
   }
   switch (node['type']) {
@@ -202,7 +257,13 @@ function walk(node: JsonSchemaNode, value: unknown, path: PathSegment[], ctx: Wa
   if (rules) checkRules(rules, value, path, ctx, ctx.errors.length > before);
 }
 
-function checkRules(rules: readonly CelRule[], value: unknown, path: PathSegment[], ctx: WalkContext, nestedErrors: boolean): void {
+function checkRules(
+  rules: readonly CelRule[],
+  value: unknown,
+  path: PathSegment[],
+  ctx: WalkContext,
+  nestedErrors: boolean,
+): void {
   for (const r of rules) {
     const res = evaluateRule(r.rule, value);
     if (res === true || (res !== false && nestedErrors)) continue;
@@ -222,13 +283,19 @@ function checkRules(rules: readonly CelRule[], value: unknown, path: PathSegment
 const PATTERN_HINTS: Record<string, string> = {
   '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$':
     'must be a lowercase DNS-1123 name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (a single name, not namespace/name)',
-  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$':
+    'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
 };
 
 function checkString(node: JsonSchemaNode, value: string, path: PathSegment[], ctx: WalkContext): void {
   const en = node['enum'] as string[] | undefined;
   if (en && !en.includes(value)) {
-    push(ctx, path, 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(value)}: supported values: ${en.map((e) => JSON.stringify(e)).join(', ')}`);
+    push(
+      ctx,
+      path,
+      'FieldValueNotSupported',
+      `Unsupported value: ${JSON.stringify(value)}: supported values: ${en.map((e) => JSON.stringify(e)).join(', ')}`,
+    );
     return;
   }
   const c = node['const'];
@@ -238,7 +305,12 @@ function checkString(node: JsonSchemaNode, value: string, path: PathSegment[], c
   }
   const min = node['minLength'] as number | undefined;
   if (min !== undefined && value.length < min) {
-    push(ctx, path, min === 1 ? 'FieldValueRequired' : 'FieldValueInvalid', min === 1 ? 'must not be empty' : `must be at least ${min} characters`);
+    push(
+      ctx,
+      path,
+      min === 1 ? 'FieldValueRequired' : 'FieldValueInvalid',
+      min === 1 ? 'must not be empty' : `must be at least ${min} characters`,
+    );
     return;
   }
   const max = node['maxLength'] as number | undefined;
@@ -254,14 +326,20 @@ function checkString(node: JsonSchemaNode, value: string, path: PathSegment[], c
       ctx,
       path,
       'FieldValueInvalid',
-      hint ?? (docType === 'duration' ? `invalid duration ${JSON.stringify(value)}: use Go syntax such as 30s, 5m, 1h or 1m30s` : `must match the pattern ${pattern}`),
+      hint ??
+        (docType === 'duration'
+          ? `invalid duration ${JSON.stringify(value)}: use Go syntax such as 30s, 5m, 1h or 1m30s`
+          : `must match the pattern ${pattern}`),
     );
     return;
   }
   const format = node['format'];
   if (format === 'byte' && !/^[A-Za-z0-9+/]*={0,2}$/.test(value.replace(/\s/g, ''))) {
     push(ctx, path, 'FieldValueInvalid', 'must be base64-encoded');
-  } else if (format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+  } else if (
+    format === 'date-time' &&
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  ) {
     push(ctx, path, 'FieldValueInvalid', 'must be an RFC 3339 date-time such as 2024-01-31T12:00:00Z');
   }
 }
@@ -269,16 +347,24 @@ function checkString(node: JsonSchemaNode, value: string, path: PathSegment[], c
 function checkNumber(node: JsonSchemaNode, value: number, path: PathSegment[], ctx: WalkContext): void {
   const min = node['minimum'] as number | undefined;
   const max = node['maximum'] as number | undefined;
-  if (min !== undefined && value < min) push(ctx, path, 'FieldValueInvalid', `must be greater than or equal to ${min}`);
-  else if (max !== undefined && value > max) push(ctx, path, 'FieldValueInvalid', `must be less than or equal to ${max}`);
-  else if (node['format'] === 'int32' && (value < -2147483648 || value > 2147483647)) push(ctx, path, 'FieldValueInvalid', 'must fit in 32 bits');
+  if (min !== undefined && value < min)
+    push(ctx, path, 'FieldValueInvalid', `must be greater than or equal to ${min}`);
+  else if (max !== undefined && value > max)
+    push(ctx, path, 'FieldValueInvalid', `must be less than or equal to ${max}`);
+  else if (node['format'] === 'int32' && (value < -2147483648 || value > 2147483647))
+    push(ctx, path, 'FieldValueInvalid', 'must fit in 32 bits');
 }
 
 function checkArray(node: JsonSchemaNode, value: unknown[], path: PathSegment[], ctx: WalkContext): void {
   const minItems = node['minItems'] as number | undefined;
   const maxItems = node['maxItems'] as number | undefined;
   if (minItems !== undefined && value.length < minItems) {
-    push(ctx, path, 'FieldValueRequired', minItems === 1 ? 'must contain at least 1 item' : `must contain at least ${minItems} items`);
+    push(
+      ctx,
+      path,
+      'FieldValueRequired',
+      minItems === 1 ? 'must contain at least 1 item' : `must contain at least ${minItems} items`,
+    );
   }
   if (maxItems !== undefined && value.length > maxItems) {
     push(ctx, path, 'FieldValueTooMany', `must have at most ${maxItems} items, got ${value.length}`);
@@ -302,14 +388,24 @@ function checkArray(node: JsonSchemaNode, value: unknown[], path: PathSegment[],
       const key = JSON.stringify(keys.map((k) => v[k]));
       if (seen.has(key)) {
         const keyPath = keys.length === 1 ? [...path, i, keys[0] as string] : [...path, i];
-        push(ctx, keyPath, 'FieldValueDuplicate', `Duplicate value: ${keys.map((k) => `${k}=${JSON.stringify(v[k])}`).join(', ')}; names must be unique`);
+        push(
+          ctx,
+          keyPath,
+          'FieldValueDuplicate',
+          `Duplicate value: ${keys.map((k) => `${k}=${JSON.stringify(v[k])}`).join(', ')}; names must be unique`,
+        );
       }
       seen.add(key);
     });
   }
 }
 
-function checkObjectNode(node: JsonSchemaNode, value: Record<string, unknown>, path: PathSegment[], ctx: WalkContext): void {
+function checkObjectNode(
+  node: JsonSchemaNode,
+  value: Record<string, unknown>,
+  path: PathSegment[],
+  ctx: WalkContext,
+): void {
   if (node['x-kubernetes-preserve-unknown-fields'] === true && !propertiesOf(node)) return;
   for (const req of requiredOf(node)) {
     if (value[req] === undefined) push(ctx, [...path, req], 'FieldValueRequired', 'Required value');
@@ -325,7 +421,12 @@ function checkObjectNode(node: JsonSchemaNode, value: Record<string, unknown>, p
     const child = props?.[key] ?? mv;
     if (child) walk(child, v, [...path, key], ctx);
     else if (node['additionalProperties'] !== true && ctx.unknownFields === 'error') {
-      push(ctx, [...path, key], 'FieldValueUnknown', `unknown field ${JSON.stringify(key)}${props ? `; known fields: ${Object.keys(props).join(', ')}` : ''}`);
+      push(
+        ctx,
+        [...path, key],
+        'FieldValueUnknown',
+        `unknown field ${JSON.stringify(key)}${props ? `; known fields: ${Object.keys(props).join(', ')}` : ''}`,
+      );
     }
   }
 }

@@ -11,7 +11,11 @@ import { issue, type AdmissionContext, type AdmissionIssue } from './types.js';
  * (admission, like a validating webhook, runs after schema validation and defaulting).
  * Scopes and connection tests have no rules beyond their schema.
  */
-export function admit<K extends KollectKind>(kind: K, obj: KollectObjectByKind[K], ctx: AdmissionContext = {}): AdmissionIssue[] {
+export function admit<K extends KollectKind>(
+  kind: K,
+  obj: KollectObjectByKind[K],
+  ctx: AdmissionContext = {},
+): AdmissionIssue[] {
   const o = obj as KollectObjectByKind[KollectKind];
   switch (o.kind) {
     case 'KollectProfile':
@@ -29,7 +33,15 @@ export function admit<K extends KollectKind>(kind: K, obj: KollectObjectByKind[K
     case 'KollectEventSink':
       return admitSink(o, ctx);
     case 'KollectClusterScope':
-      return ctx.tenantMode ? [issue('kind', 'TenantModeForbidden', 'KollectClusterScope has no effect in tenant mode; use a namespaced KollectScope')] : [];
+      return ctx.tenantMode
+        ? [
+            issue(
+              'kind',
+              'TenantModeForbidden',
+              'KollectClusterScope has no effect in tenant mode; use a namespaced KollectScope',
+            ),
+          ]
+        : [];
     case 'KollectScope':
     case 'KollectConnectionTest':
       return [];

@@ -49,7 +49,9 @@ describe('checkAttributePath (SEED-SPEC §3.3, §4.1)', () => {
 
   it('warns about JSONPath filters but accepts them', () => {
     const issues = checkAttributePath('{.status.conditions[?(@.type=="Ready")].status}', at);
-    expect(issues).toEqual([expect.objectContaining({ severity: 'warning', reason: 'JSONPathFilterDeprecated', path: at })]);
+    expect(issues).toEqual([
+      expect.objectContaining({ severity: 'warning', reason: 'JSONPathFilterDeprecated', path: at }),
+    ]);
   });
 });
 
@@ -82,7 +84,10 @@ describe('pathReadsSecretData', () => {
 
 describe('helm release fields', () => {
   it('resolves aliases to release JSON paths', () => {
-    expect(resolveHelmReleaseField('chartVersion')).toEqual({ ok: true, path: ['chart', 'metadata', 'version'] });
+    expect(resolveHelmReleaseField('chartVersion')).toEqual({
+      ok: true,
+      path: ['chart', 'metadata', 'version'],
+    });
     expect(resolveHelmReleaseField('revision')).toEqual({ ok: true, path: ['version'] });
   });
 });

@@ -1,6 +1,13 @@
 import { compileCel } from './cel.js';
 import { HELM_RELEASE_PREFIX, helmFieldIsConfig, resolveHelmReleaseField } from './helm.js';
-import { hasJsonPathFilter, jsonPathFieldNames, JsonPathSyntaxError, parseJsonPath, toJsonPathTemplate, type JsonPathTemplate } from './jsonpath.js';
+import {
+  hasJsonPathFilter,
+  jsonPathFieldNames,
+  JsonPathSyntaxError,
+  parseJsonPath,
+  toJsonPathTemplate,
+  type JsonPathTemplate,
+} from './jsonpath.js';
 import { issue, type AdmissionIssue } from './types.js';
 
 /** The prefix that selects CEL in an attribute path. */
@@ -16,7 +23,8 @@ export type AttributePath =
 export function classifyAttributePath(path: string): AttributePath {
   const p = path.trim();
   if (p.startsWith(CEL_PREFIX)) return { language: 'cel', expression: p.slice(CEL_PREFIX.length).trim() };
-  if (p.startsWith(HELM_RELEASE_PREFIX)) return { language: 'helm', field: p.slice(HELM_RELEASE_PREFIX.length) };
+  if (p.startsWith(HELM_RELEASE_PREFIX))
+    return { language: 'helm', field: p.slice(HELM_RELEASE_PREFIX.length) };
   return { language: 'jsonpath', template: toJsonPathTemplate(p) };
 }
 
@@ -26,7 +34,14 @@ export function classifyAttributePath(path: string): AttributePath {
  */
 export function checkAttributePath(path: string, at: string): AdmissionIssue[] {
   const p = path.trim();
-  if (p === '') return [issue(at, 'InvalidAttributePath', 'path must not be empty: use $.field, cel:<expr> or helm:release.<field>')];
+  if (p === '')
+    return [
+      issue(
+        at,
+        'InvalidAttributePath',
+        'path must not be empty: use $.field, cel:<expr> or helm:release.<field>',
+      ),
+    ];
   if (/^object\s*[.[]/.test(p)) {
     return [
       issue(
@@ -43,17 +58,38 @@ export function checkAttributePath(path: string, at: string): AdmissionIssue[] {
   }
   if (c.language === 'helm') {
     const r = resolveHelmReleaseField(c.field);
-    return r.ok ? [] : [issue(at, r.denied ? 'HelmFieldDenied' : 'HelmFieldInvalid', `${r.error}; use e.g. helm:release.chartVersion or helm:release.status`)];
+    return r.ok
+      ? []
+      : [
+          issue(
+            at,
+            r.denied ? 'HelmFieldDenied' : 'HelmFieldInvalid',
+            `${r.error}; use e.g. helm:release.chartVersion or helm:release.status`,
+          ),
+        ];
   }
   let tpl: JsonPathTemplate;
   try {
     tpl = parseJsonPath(c.template);
   } catch (err) {
-    const detail = err instanceof JsonPathSyntaxError ? `${err.detail} (offset ${err.position})` : String(err);
-    return [issue(at, 'JSONPathParseFailed', `JSONPath does not parse: ${detail}; write e.g. $.spec.replicas or {.spec.replicas}, or prefix CEL with "cel:"`)];
+    const detail =
+      err instanceof JsonPathSyntaxError ? `${err.detail} (offset ${err.position})` : String(err);
+    return [
+      issue(
+        at,
+        'JSONPathParseFailed',
+        `JSONPath does not parse: ${detail}; write e.g. $.spec.replicas or {.spec.replicas}, or prefix CEL with "cel:"`,
+      ),
+    ];
   }
   if (tpl.nodes.length === 0 || tpl.nodes.every((n) => n.type === 'text')) {
-    return [issue(at, 'JSONPathParseFailed', `"${p}" contains no JSONPath expression; write e.g. $.spec.replicas or {.spec.replicas}`)];
+    return [
+      issue(
+        at,
+        'JSONPathParseFailed',
+        `"${p}" contains no JSONPath expression; write e.g. $.spec.replicas or {.spec.replicas}`,
+      ),
+    ];
   }
   if (hasJsonPathFilter(tpl)) {
     return [

@@ -6,10 +6,14 @@ import { Environment } from '@marcbachmann/cel-js';
  * variable: the evaluator treats unknown names as dynamic, so a typo such as `obj.spec` would
  * compile there and fail on every object; here it is rejected at admission instead.
  */
-const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false }).registerVariable('object', 'dyn');
+const env = new Environment({
+  enableOptionalTypes: true,
+  homogeneousAggregateLiterals: false,
+}).registerVariable('object', 'dyn');
 
 /** Result of {@link compileCel}. */
-export type CelCompileResult = { readonly ok: true; readonly type: string } | { readonly ok: false; readonly error: string };
+export type CelCompileResult =
+  { readonly ok: true; readonly type: string } | { readonly ok: false; readonly error: string };
 
 /** Parse and type-check a CEL expression over the single variable `object`. */
 export function compileCel(expression: string): CelCompileResult {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkEndpoint, checkHost, endpointHost, parseIpv4, parseIpv6, type EndpointForm } from './endpoint.js';
+import {
+  checkEndpoint,
+  checkHost,
+  endpointHost,
+  parseIpv4,
+  parseIpv6,
+  type EndpointForm,
+} from './endpoint.js';
 
 describe('SSRF guard', () => {
   const forbidden: [string, EndpointForm][] = [

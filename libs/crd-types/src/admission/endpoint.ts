@@ -85,12 +85,19 @@ interface Verdict {
 }
 
 function ipv4Verdict([a, b]: Ipv4, literal: string): Verdict | undefined {
-  if (a === 169 && b === 254) return { kind: 'link-local', why: `${literal} is a link-local address (cloud metadata lives at 169.254.169.254)` };
+  if (a === 169 && b === 254)
+    return {
+      kind: 'link-local',
+      why: `${literal} is a link-local address (cloud metadata lives at 169.254.169.254)`,
+    };
   if (a === 127) return { kind: 'private', why: `${literal} is a loopback address` };
   if (a === 0) return { kind: 'private', why: `${literal} is an unspecified ("this host") address` };
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return { kind: 'private', why: `${literal} is a private (RFC 1918) address` };
-  if (a === 100 && b >= 64 && b <= 127) return { kind: 'private', why: `${literal} is a carrier-grade NAT (100.64.0.0/10) address` };
-  if (a === 198 && (b === 18 || b === 19)) return { kind: 'private', why: `${literal} is a benchmarking (198.18.0.0/15) address` };
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168))
+    return { kind: 'private', why: `${literal} is a private (RFC 1918) address` };
+  if (a === 100 && b >= 64 && b <= 127)
+    return { kind: 'private', why: `${literal} is a carrier-grade NAT (100.64.0.0/10) address` };
+  if (a === 198 && (b === 18 || b === 19))
+    return { kind: 'private', why: `${literal} is a benchmarking (198.18.0.0/15) address` };
   return undefined;
 }
 
@@ -100,17 +107,21 @@ function hostVerdict(rawHost: string): Verdict | undefined {
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   host = host.replace(/\.+$/, '');
   if (host === '') return undefined;
-  if (METADATA_HOSTNAMES.includes(host)) return { kind: 'metadata', why: `${host} is a cloud metadata service` };
-  if (LOCAL_HOSTNAMES.includes(host) || host.endsWith('.localhost')) return { kind: 'private', why: `${host} resolves to this machine` };
+  if (METADATA_HOSTNAMES.includes(host))
+    return { kind: 'metadata', why: `${host} is a cloud metadata service` };
+  if (LOCAL_HOSTNAMES.includes(host) || host.endsWith('.localhost'))
+    return { kind: 'private', why: `${host} resolves to this machine` };
   const v4 = parseIpv4(host);
   if (v4) return ipv4Verdict(v4, host);
   const v6 = parseIpv6(host);
   if (v6) {
     const [g0 = 0] = v6;
     if (v6.every((g) => g === 0)) return { kind: 'private', why: `${host} is the unspecified IPv6 address` };
-    if (v6.slice(0, 7).every((g) => g === 0) && v6[7] === 1) return { kind: 'private', why: `${host} is the IPv6 loopback address` };
+    if (v6.slice(0, 7).every((g) => g === 0) && v6[7] === 1)
+      return { kind: 'private', why: `${host} is the IPv6 loopback address` };
     if ((g0 & 0xffc0) === 0xfe80) return { kind: 'link-local', why: `${host} is an IPv6 link-local address` };
-    if ((g0 & 0xfe00) === 0xfc00) return { kind: 'private', why: `${host} is an IPv6 unique local (fc00::/7) address` };
+    if ((g0 & 0xfe00) === 0xfc00)
+      return { kind: 'private', why: `${host} is an IPv6 unique local (fc00::/7) address` };
     // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms carry an IPv4 address.
     if (v6.slice(0, 5).every((g) => g === 0) && (v6[5] === 0xffff || v6[5] === 0)) {
       const hi = v6[6] as number;
@@ -179,10 +190,16 @@ function splitHostPort(hostPort: string): string {
  * Check an endpoint string: a URL, a Git remote (URL or scp-like), an object-store location or a
  * Kafka broker `host:port`. Returns a message when it is forbidden under `policy`.
  */
-export function checkEndpoint(raw: string, form: EndpointForm, policy: EndpointPolicy = {}): string | undefined {
+export function checkEndpoint(
+  raw: string,
+  form: EndpointForm,
+  policy: EndpointPolicy = {},
+): string | undefined {
   const { host, scheme } = endpointHost(raw, form);
   if (scheme === 'file') {
-    return policy.allowFileEndpoints === true ? undefined : 'file:// endpoints are not allowed: they read the operator\'s own file system; use a remote URL';
+    return policy.allowFileEndpoints === true
+      ? undefined
+      : "file:// endpoints are not allowed: they read the operator's own file system; use a remote URL";
   }
   return host === undefined ? undefined : checkHost(host, policy);
 }

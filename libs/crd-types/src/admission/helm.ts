@@ -15,7 +15,14 @@ export const HELM_FIELD_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** Release fields that are never exported (raw manifests and chart payloads), with their children. */
-export const HELM_DENIED_FIELDS: readonly string[] = ['manifest', 'hooks', 'chart.templates', 'chart.files', 'chart.values', 'chart.raw'];
+export const HELM_DENIED_FIELDS: readonly string[] = [
+  'manifest',
+  'hooks',
+  'chart.templates',
+  'chart.files',
+  'chart.values',
+  'chart.raw',
+];
 
 /** Result of {@link resolveHelmReleaseField}. */
 export type HelmFieldResult =
@@ -32,11 +39,19 @@ export function resolveHelmReleaseField(field: string): HelmFieldResult {
   const resolved = HELM_FIELD_ALIASES[f] ?? f;
   const segments = resolved.split('.');
   if (segments.some((s) => !/^[A-Za-z0-9_-]+$/.test(s))) {
-    return { ok: false, denied: false, error: `"${f}" is not a dotted field path (letters, digits, "_" and "-" between dots)` };
+    return {
+      ok: false,
+      denied: false,
+      error: `"${f}" is not a dotted field path (letters, digits, "_" and "-" between dots)`,
+    };
   }
   for (const denied of HELM_DENIED_FIELDS) {
     if (resolved === denied || resolved.startsWith(`${denied}.`)) {
-      return { ok: false, denied: true, error: `release field "${resolved}" is not exportable (raw manifests, hooks and chart payloads are never exported)` };
+      return {
+        ok: false,
+        denied: true,
+        error: `release field "${resolved}" is not exportable (raw manifests, hooks and chart payloads are never exported)`,
+      };
     }
   }
   return { ok: true, path: segments };

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hasJsonPathFilter, jsonPathFieldNames, JsonPathSyntaxError, parseJsonPath, toJsonPathTemplate } from './jsonpath.js';
+import {
+  hasJsonPathFilter,
+  jsonPathFieldNames,
+  JsonPathSyntaxError,
+  parseJsonPath,
+  toJsonPathTemplate,
+} from './jsonpath.js';
 
 describe('toJsonPathTemplate', () => {
   it('rewrites $.a.b to {.a.b} and leaves templates alone', () => {
@@ -25,12 +31,23 @@ describe('parseJsonPath', () => {
         ],
       },
     ]);
-    expect(parseJsonPath('{.items[*].metadata.name}').nodes[0]).toMatchObject({ steps: [{ type: 'field', name: 'items' }, { type: 'wildcard' }, {}, {}] });
+    expect(parseJsonPath('{.items[*].metadata.name}').nodes[0]).toMatchObject({
+      steps: [{ type: 'field', name: 'items' }, { type: 'wildcard' }, {}, {}],
+    });
   });
 
   it('reads escaped dots and quoted keys as one field name', () => {
-    const t = parseJsonPath("{.metadata.labels.app\\.kubernetes\\.io/name}{.metadata.annotations['example.com/x']}");
-    expect(jsonPathFieldNames(t)).toEqual(['metadata', 'labels', 'app.kubernetes.io/name', 'metadata', 'annotations', 'example.com/x']);
+    const t = parseJsonPath(
+      "{.metadata.labels.app\\.kubernetes\\.io/name}{.metadata.annotations['example.com/x']}",
+    );
+    expect(jsonPathFieldNames(t)).toEqual([
+      'metadata',
+      'labels',
+      'app.kubernetes.io/name',
+      'metadata',
+      'annotations',
+      'example.com/x',
+    ]);
   });
 
   it('parses slices, unions, negative indexes and recursive descent', () => {
@@ -50,7 +67,11 @@ describe('parseJsonPath', () => {
     const filter = (t.nodes[0] as { steps: { type: string; predicate?: unknown }[] }).steps[2];
     expect(filter).toEqual({
       type: 'filter',
-      predicate: { left: { type: 'path', root: '@', steps: [{ type: 'field', name: 'type' }] }, op: '==', right: { type: 'literal', value: 'Ready' } },
+      predicate: {
+        left: { type: 'path', root: '@', steps: [{ type: 'field', name: 'type' }] },
+        op: '==',
+        right: { type: 'literal', value: 'Ready' },
+      },
     });
     expect(parseJsonPath('{.items[?(@.spec.replicas >= 2)]}').nodes).toHaveLength(1);
     expect(parseJsonPath('{.items[?(@.metadata.labels)]}').nodes).toHaveLength(1);
@@ -59,7 +80,10 @@ describe('parseJsonPath', () => {
   it('parses text, literals and range blocks', () => {
     const t = parseJsonPath('{range .items[*]}{.metadata.name}{"\\n"}{end}');
     expect(t.nodes).toHaveLength(1);
-    expect(t.nodes[0]).toMatchObject({ type: 'range', body: [{ type: 'path' }, { type: 'literal', value: '\n' }] });
+    expect(t.nodes[0]).toMatchObject({
+      type: 'range',
+      body: [{ type: 'path' }, { type: 'literal', value: '\n' }],
+    });
     expect(parseJsonPath('name={.metadata.name}').nodes[0]).toEqual({ type: 'text', text: 'name=' });
     expect(parseJsonPath('{$.a}').nodes[0]).toMatchObject({ root: '$' });
   });

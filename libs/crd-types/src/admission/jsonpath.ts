@@ -45,7 +45,12 @@ export type JsonPathNode =
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'path'; readonly root: '@' | '$'; readonly steps: readonly JsonPathStep[] }
   | { readonly type: 'literal'; readonly value: string }
-  | { readonly type: 'range'; readonly root: '@' | '$'; readonly steps: readonly JsonPathStep[]; readonly body: readonly JsonPathNode[] };
+  | {
+      readonly type: 'range';
+      readonly root: '@' | '$';
+      readonly steps: readonly JsonPathStep[];
+      readonly body: readonly JsonPathNode[];
+    };
 
 /** A parsed template: text and actions in source order. */
 export interface JsonPathTemplate {
@@ -84,7 +89,11 @@ export function parseJsonPath(template: string): JsonPathTemplate {
 export function hasJsonPathFilter(template: JsonPathTemplate): boolean {
   const stepsHaveFilter = (steps: readonly JsonPathStep[]): boolean => steps.some((s) => s.type === 'filter');
   const nodeHas = (n: JsonPathNode): boolean =>
-    n.type === 'path' ? stepsHaveFilter(n.steps) : n.type === 'range' ? stepsHaveFilter(n.steps) || n.body.some(nodeHas) : false;
+    n.type === 'path'
+      ? stepsHaveFilter(n.steps)
+      : n.type === 'range'
+        ? stepsHaveFilter(n.steps) || n.body.some(nodeHas)
+        : false;
   return template.nodes.some(nodeHas);
 }
 
@@ -111,7 +120,25 @@ export function jsonPathFieldNames(template: JsonPathTemplate): string[] {
   return names;
 }
 
-const FIELD_TERMINATORS = new Set(['.', '[', ']', '}', '{', ' ', '\t', '\n', ',', '(', ')', '=', '!', '<', '>', '"', "'"]);
+const FIELD_TERMINATORS = new Set([
+  '.',
+  '[',
+  ']',
+  '}',
+  '{',
+  ' ',
+  '\t',
+  '\n',
+  ',',
+  '(',
+  ')',
+  '=',
+  '!',
+  '<',
+  '>',
+  '"',
+  "'",
+]);
 
 class Parser {
   private pos = 0;
@@ -130,7 +157,8 @@ class Parser {
     while (/\s/.test(this.peek())) this.pos++;
   }
   private expect(ch: string): void {
-    if (this.peek() !== ch) this.fail(this.eof() ? `expected "${ch}" before the end` : `expected "${ch}", found "${this.peek()}"`);
+    if (this.peek() !== ch)
+      this.fail(this.eof() ? `expected "${ch}" before the end` : `expected "${ch}", found "${this.peek()}"`);
     this.pos++;
   }
 
@@ -240,7 +268,11 @@ class Parser {
       name += ch;
       this.pos++;
     }
-    if (name === '') this.fail(this.eof() ? 'expected a field name' : `expected a field name, found "${this.peek()}"`, start);
+    if (name === '')
+      this.fail(
+        this.eof() ? 'expected a field name' : `expected a field name, found "${this.peek()}"`,
+        start,
+      );
     return { type: 'field', name };
   }
 
@@ -277,7 +309,10 @@ class Parser {
       step = this.indexOrSlice();
     }
     this.skipSpace();
-    if (this.peek() !== ']') this.fail(this.eof() || this.peek() === '}' ? 'unclosed "["' : `unexpected "${this.peek()}" in brackets`);
+    if (this.peek() !== ']')
+      this.fail(
+        this.eof() || this.peek() === '}' ? 'unclosed "["' : `unexpected "${this.peek()}" in brackets`,
+      );
     this.pos++;
     return step;
   }
@@ -309,7 +344,8 @@ class Parser {
         ...(step === undefined ? {} : { step }),
       };
     }
-    if (first === undefined) this.fail(`expected an index, "*", a slice, a quoted key or a filter, found "${this.peek()}"`);
+    if (first === undefined)
+      this.fail(`expected an index, "*", a slice, a quoted key or a filter, found "${this.peek()}"`);
     if (this.peek() !== ',') return { type: 'index', index: first };
     const indices = [first];
     while (this.peek() === ',') {
@@ -355,7 +391,9 @@ class Parser {
         return { type: 'literal', value };
       }
     }
-    return this.fail(this.eof() ? 'unterminated filter' : `expected "@", "$" or a literal in the filter, found "${ch}"`);
+    return this.fail(
+      this.eof() ? 'unterminated filter' : `expected "@", "$" or a literal in the filter, found "${ch}"`,
+    );
   }
 
   private quoted(): string {

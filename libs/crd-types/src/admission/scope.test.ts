@@ -31,7 +31,12 @@ describe('scope ceilings (SEED-SPEC §7.2)', () => {
   });
 
   it('treats the group "core" as the empty core group', () => {
-    expect(gvkAllowed({ allowedGVKs: [{ group: 'core', version: 'v1', kind: 'ConfigMap' }] }, { version: 'v1', kind: 'ConfigMap' })).toBe(true);
+    expect(
+      gvkAllowed(
+        { allowedGVKs: [{ group: 'core', version: 'v1', kind: 'ConfigMap' }] },
+        { version: 'v1', kind: 'ConfigMap' },
+      ),
+    ).toBe(true);
   });
 
   it('lets denied namespaces win over allowed ones', () => {
@@ -51,13 +56,19 @@ describe('scope ceilings (SEED-SPEC §7.2)', () => {
   });
 
   it('picks the scope with the lexicographically smallest name', () => {
-    const scopes = [{ metadata: { name: 'team-b' } }, { metadata: { name: 'Team-z' } }, { metadata: { name: 'team-a' } }];
+    const scopes = [
+      { metadata: { name: 'team-b' } },
+      { metadata: { name: 'Team-z' } },
+      { metadata: { name: 'team-a' } },
+    ];
     expect(effectiveScope(scopes)?.metadata.name).toBe('Team-z');
     expect(effectiveScope([])).toBeUndefined();
   });
 
   it('rejects intervals below the floor and ignores absent ones', () => {
-    expect(intervalBelowFloor('10s', { minExportInterval: '30s' })).toMatch(/shorter than the scope minExportInterval 30s/);
+    expect(intervalBelowFloor('10s', { minExportInterval: '30s' })).toMatch(
+      /shorter than the scope minExportInterval 30s/,
+    );
     expect(intervalBelowFloor('0s', { minExportInterval: '30s' })).toBeDefined();
     expect(intervalBelowFloor('30s', { minExportInterval: '30s' })).toBeUndefined();
     expect(intervalBelowFloor(undefined, { minExportInterval: '30s' })).toBeUndefined();

@@ -14,7 +14,9 @@ export type ScopeCeiling = KollectScopeSpec | KollectClusterScopeSpec;
  * The scope that applies when several exist in one namespace (or cluster-wide): the one with the
  * lexicographically smallest name (plain code-unit order, as Go compares strings).
  */
-export function effectiveScope<T extends { readonly metadata: { readonly name?: string | undefined } }>(scopes: readonly T[]): T | undefined {
+export function effectiveScope<T extends { readonly metadata: { readonly name?: string | undefined } }>(
+  scopes: readonly T[],
+): T | undefined {
   let best: T | undefined;
   for (const s of scopes) {
     const name = s.metadata.name ?? '';
@@ -30,7 +32,11 @@ const normGroup = (g: string | undefined) => {
 
 /** Whether two GVKs are the same kind, compared case-insensitively (`core` = the empty group). */
 export function sameGVK(a: GroupVersionKind, b: GroupVersionKind): boolean {
-  return normGroup(a.group) === normGroup(b.group) && a.version.toLowerCase() === b.version.toLowerCase() && a.kind.toLowerCase() === b.kind.toLowerCase();
+  return (
+    normGroup(a.group) === normGroup(b.group) &&
+    a.version.toLowerCase() === b.version.toLowerCase() &&
+    a.kind.toLowerCase() === b.kind.toLowerCase()
+  );
 }
 
 /** Whether the scope allows collecting `gvk`. */
@@ -48,18 +54,28 @@ export function namespaceAllowed(scope: ScopeCeiling | undefined, namespace: str
 
 /** Why `namespace` is refused, for messages; `undefined` when allowed. */
 export function namespaceDenial(scope: ScopeCeiling | undefined, namespace: string): string | undefined {
-  if ((scope?.deniedNamespaces ?? []).includes(namespace)) return `namespace "${namespace}" is in the scope's deniedNamespaces`;
+  if ((scope?.deniedNamespaces ?? []).includes(namespace))
+    return `namespace "${namespace}" is in the scope's deniedNamespaces`;
   const allowed = scope?.allowedNamespaces ?? [];
-  if (allowed.length > 0 && !allowed.includes(namespace)) return `namespace "${namespace}" is not in the scope's allowedNamespaces (${allowed.join(', ')})`;
+  if (allowed.length > 0 && !allowed.includes(namespace))
+    return `namespace "${namespace}" is not in the scope's allowedNamespaces (${allowed.join(', ')})`;
   return undefined;
 }
 
 /** Apply the ceiling to a set of intended namespaces: keep allowed ones, drop denied and `extraDenied`. */
-export function applyScopeCeiling(namespaces: readonly string[], scope: ScopeCeiling | undefined, extraDenied: readonly string[] = []): string[] {
+export function applyScopeCeiling(
+  namespaces: readonly string[],
+  scope: ScopeCeiling | undefined,
+  extraDenied: readonly string[] = [],
+): string[] {
   return namespaces.filter((ns) => namespaceAllowed(scope, ns) && !extraDenied.includes(ns));
 }
 
-const FAMILY_FIELD = { snapshot: 'snapshotSinkRefs', database: 'databaseSinkRefs', event: 'eventSinkRefs' } as const;
+const FAMILY_FIELD = {
+  snapshot: 'snapshotSinkRefs',
+  database: 'databaseSinkRefs',
+  event: 'eventSinkRefs',
+} as const;
 
 /** Whether the scope's allow-list for `family` admits the sink `name` (empty list = any). */
 export function sinkAllowed(scope: ScopeCeiling | undefined, family: SinkFamily, name: string): boolean {
@@ -68,7 +84,10 @@ export function sinkAllowed(scope: ScopeCeiling | undefined, family: SinkFamily,
 }
 
 /** Whether a cluster scope lets cluster kinds reference objects in `namespace`. */
-export function staticRefNamespaceAllowed(scope: KollectClusterScopeSpec | undefined, namespace: string): boolean {
+export function staticRefNamespaceAllowed(
+  scope: KollectClusterScopeSpec | undefined,
+  namespace: string,
+): boolean {
   const allowed = scope?.allowedStaticRefNamespaces ?? [];
   return allowed.length === 0 || allowed.includes(namespace);
 }
@@ -83,7 +102,10 @@ export function scopeFloorMs(scope: ScopeCeiling | undefined): number {
  * Why an interval is below the scope floor, or `undefined` when it is not (or cannot be parsed —
  * the schema reports that).
  */
-export function intervalBelowFloor(interval: string | undefined, scope: ScopeCeiling | undefined): string | undefined {
+export function intervalBelowFloor(
+  interval: string | undefined,
+  scope: ScopeCeiling | undefined,
+): string | undefined {
   if (interval === undefined) return undefined;
   const floor = scopeFloorMs(scope);
   const ms = tryParseDuration(interval);

@@ -61,7 +61,13 @@ function endpointIssues(sink: AnySink, ctx: AdmissionContext): AdmissionIssue[] 
       check(spec.endpoint, 'git', 'spec.endpoint');
       const m = /#branch=([^&]*)/.exec(spec.endpoint ?? '');
       if (m && !isSafeGitRef(decodeURIComponent(m[1] ?? ''))) {
-        out.push(issue('spec.endpoint', 'InvalidGitRef', `branch "${m[1]}" in the endpoint fragment is not a safe branch name; use e.g. #branch=main or set git.branch`));
+        out.push(
+          issue(
+            'spec.endpoint',
+            'InvalidGitRef',
+            `branch "${m[1]}" in the endpoint fragment is not a safe branch name; use e.g. #branch=main or set git.branch`,
+          ),
+        );
       }
       break;
     }
@@ -75,7 +81,9 @@ function endpointIssues(sink: AnySink, ctx: AdmissionContext): AdmissionIssue[] 
       break;
     case 'kafka':
       check(spec.endpoint, 'broker', 'spec.endpoint');
-      (spec.kafka?.brokers ?? []).forEach((b, i) => check(b, 'broker', formatPath(['spec', 'kafka', 'brokers', i])));
+      (spec.kafka?.brokers ?? []).forEach((b, i) =>
+        check(b, 'broker', formatPath(['spec', 'kafka', 'brokers', i])),
+      );
       break;
     default:
       check(spec.endpoint, 'url', 'spec.endpoint');
@@ -92,29 +100,75 @@ function effectiveFormat(sink: AnySink): string {
 
 function warnings(sink: AnySink): AdmissionIssue[] {
   const out: AdmissionIssue[] = [];
-  const warn = (path: string, reason: AdmissionIssue['reason'], message: string) => out.push(issue(path, reason, message, 'warning'));
+  const warn = (path: string, reason: AdmissionIssue['reason'], message: string) =>
+    out.push(issue(path, reason, message, 'warning'));
   const spec = sink.spec;
   const format = effectiveFormat(sink);
-  if (spec.tls?.insecureSkipVerify) warn('spec.tls.insecureSkipVerify', 'TLSInsecure', 'TLS certificate verification is off; the sink will report TLSInsecure=True. Prefer tls.caBundle or tls.caSecretRef');
-  if (spec.provisioning?.mode === 'existing') warn('spec.provisioning.mode', 'ProvisioningExistingWarning', 'provisioning.mode=existing: Kollect creates nothing and only checks that the destination exists');
-  if (format === 'parquet') warn('spec.serialization.format', 'ParquetColumnsWarning', 'parquet: exports are written with typed columns for objectStore.hotAttributes plus a JSON attributes column');
+  if (spec.tls?.insecureSkipVerify)
+    warn(
+      'spec.tls.insecureSkipVerify',
+      'TLSInsecure',
+      'TLS certificate verification is off; the sink will report TLSInsecure=True. Prefer tls.caBundle or tls.caSecretRef',
+    );
+  if (spec.provisioning?.mode === 'existing')
+    warn(
+      'spec.provisioning.mode',
+      'ProvisioningExistingWarning',
+      'provisioning.mode=existing: Kollect creates nothing and only checks that the destination exists',
+    );
+  if (format === 'parquet')
+    warn(
+      'spec.serialization.format',
+      'ParquetColumnsWarning',
+      'parquet: exports are written with typed columns for objectStore.hotAttributes plus a JSON attributes column',
+    );
   if (spec.type === 's3' || spec.type === 'gcs') {
-    if (spec.serialization?.format && spec.objectStore?.format && spec.serialization.format !== spec.objectStore.format) {
-      warn('spec.objectStore.format', 'FormatPrecedenceWarning', `serialization.format (${spec.serialization.format}) takes precedence over objectStore.format (${spec.objectStore.format})`);
+    if (
+      spec.serialization?.format &&
+      spec.objectStore?.format &&
+      spec.serialization.format !== spec.objectStore.format
+    ) {
+      warn(
+        'spec.objectStore.format',
+        'FormatPrecedenceWarning',
+        `serialization.format (${spec.serialization.format}) takes precedence over objectStore.format (${spec.objectStore.format})`,
+      );
     }
   }
   if (spec.type === 'git' || spec.type === 'gitlab') {
-    if (!spec.serialization?.format) warn('spec.serialization.format', 'DefaultFormatWarning', 'git and gitlab sinks default to yaml; set serialization.format: json to keep JSON envelope files');
+    if (!spec.serialization?.format)
+      warn(
+        'spec.serialization.format',
+        'DefaultFormatWarning',
+        'git and gitlab sinks default to yaml; set serialization.format: json to keep JSON envelope files',
+      );
     if (format !== 'json' && (spec.pathTemplate ?? '').trim().endsWith('.json')) {
-      warn('spec.pathTemplate', 'PathExtensionMismatch', `pathTemplate ends in .json but the format is ${format}; end it with {extension} instead`);
+      warn(
+        'spec.pathTemplate',
+        'PathExtensionMismatch',
+        `pathTemplate ends in .json but the format is ${format}; end it with {extension} instead`,
+      );
     }
-    if (spec.type === 'git' && spec.git?.pushPolicy === 'ForcePush') warn('spec.git.pushPolicy', 'ForcePushWarning', 'ForcePush overwrites the branch history; use Commit to keep an audit trail');
+    if (spec.type === 'git' && spec.git?.pushPolicy === 'ForcePush')
+      warn(
+        'spec.git.pushPolicy',
+        'ForcePushWarning',
+        'ForcePush overwrites the branch history; use Commit to keep an audit trail',
+      );
     const layout = spec.layout;
     if (layout?.content === 'manifest') {
-      warn('spec.layout.content', 'ManifestContentWarning', 'layout.content=manifest needs profiles with export.mode: Resource; rows without an embedded object fail to export');
+      warn(
+        'spec.layout.content',
+        'ManifestContentWarning',
+        'layout.content=manifest needs profiles with export.mode: Resource; rows without an embedded object fail to export',
+      );
     }
     if (layout?.mode === 'perResource' || layout?.mode === 'split') {
-      warn('spec.layout.mode', 'LayoutAutoPruneWarning', `layout.mode=${layout.mode} turns on pruning: files of rows that disappeared are deleted`);
+      warn(
+        'spec.layout.mode',
+        'LayoutAutoPruneWarning',
+        `layout.mode=${layout.mode} turns on pruning: files of rows that disappeared are deleted`,
+      );
     }
   }
   return out;
@@ -130,7 +184,13 @@ export function admitSink(sink: AnySink, ctx: AdmissionContext = {}): AdmissionI
   const out = endpointIssues(sink, ctx);
   for (const key of Object.keys(sink.spec.options ?? {})) {
     if (isSecretLikeOptionKey(key)) {
-      out.push(issue(formatPath(['spec', 'options', key]), 'OptionKeyForbidden', `options must not carry credentials ("${key}" looks like one); put it in the Secret named by secretRef`));
+      out.push(
+        issue(
+          formatPath(['spec', 'options', key]),
+          'OptionKeyForbidden',
+          `options must not carry credentials ("${key}" looks like one); put it in the Secret named by secretRef`,
+        ),
+      );
     }
   }
   const short = intervalBelowFloor(sink.spec.exportMinInterval, ctx.scope?.spec);

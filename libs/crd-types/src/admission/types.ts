@@ -98,6 +98,11 @@ export interface AdmissionContext extends EndpointPolicy {
 }
 
 /** Build an issue. */
-export function issue(path: string, reason: AdmissionReason, message: string, severity: 'error' | 'warning' = 'error'): AdmissionIssue {
+export function issue(
+  path: string,
+  reason: AdmissionReason,
+  message: string,
+  severity: 'error' | 'warning' = 'error',
+): AdmissionIssue {
   return { path, message, severity, reason };
 }

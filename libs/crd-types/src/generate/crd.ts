@@ -89,7 +89,10 @@ export function crdSchema(def: KindDefinition): StructuralSchema {
       description: 'APIVersion defines the versioned schema of this representation of an object.',
       type: 'string',
     },
-    kind: { description: 'Kind is a string value representing the REST resource this object represents.', type: 'string' },
+    kind: {
+      description: 'Kind is a string value representing the REST resource this object represents.',
+      type: 'string',
+    },
     metadata: { type: 'object' },
     spec: toStructural(def.spec as JsonSchemaNode),
   };

@@ -71,7 +71,8 @@ function validationOf(node: JsonSchemaNode, required: boolean): string {
   if (maxP !== undefined) parts.push(`at most ${maxP} entries`);
   const listType = node['x-kubernetes-list-type'];
   if (listType === 'set') parts.push('unique items');
-  if (listType === 'map') parts.push(`unique ${(node['x-kubernetes-list-map-keys'] ?? []).map(code).join(', ')}`);
+  if (listType === 'map')
+    parts.push(`unique ${(node['x-kubernetes-list-map-keys'] ?? []).map(code).join(', ')}`);
   for (const r of node['x-kubernetes-validations'] ?? []) {
     if (node['x-kollect-doc-type'] === 'duration') continue;
     parts.push(`rule: ${r.message}`);
@@ -99,7 +100,8 @@ function rowsOf(node: JsonSchemaNode, path: string, required: boolean, rows: Fie
     const items = itemsOf(node);
     if (items) {
       const itemBranches = anyOf(items);
-      const objectItem = itemBranches?.find((b) => b['type'] === 'object') ?? (items['type'] === 'object' ? items : undefined);
+      const objectItem =
+        itemBranches?.find((b) => b['type'] === 'object') ?? (items['type'] === 'object' ? items : undefined);
       if (objectItem) rowsOfChildren(objectItem, `${path}[]`, rows);
     }
     return;
@@ -117,7 +119,9 @@ function rowsOfChildren(node: JsonSchemaNode, path: string, rows: FieldRow[]): v
 function table(rows: readonly FieldRow[]): string {
   const lines = ['| Field | Type | Default | Description | Validation |', '| --- | --- | --- | --- | --- |'];
   for (const r of rows) {
-    lines.push(`| ${code(r.path)} | ${cell(r.type)} | ${cell(r.defaultValue)} | ${cell(r.description)} | ${cell(r.validation)} |`);
+    lines.push(
+      `| ${code(r.path)} | ${cell(r.type)} | ${cell(r.defaultValue)} | ${cell(r.description)} | ${cell(r.validation)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -163,9 +167,16 @@ export function kindPage(def: KindDefinition): string {
     rowsOf(def.status as JsonSchemaNode, 'status', false, statusRows);
     out.push('## Status', '', table(statusRows), '');
   }
-  out.push('## Printer columns', '', '| Column | Type | JSONPath | Description |', '| --- | --- | --- | --- |');
+  out.push(
+    '## Printer columns',
+    '',
+    '| Column | Type | JSONPath | Description |',
+    '| --- | --- | --- | --- |',
+  );
   for (const c of def.printerColumns) {
-    out.push(`| ${c.name}${c.priority ? ' (wide)' : ''} | ${c.type} | ${code(cell(c.jsonPath))} | ${cell(c.description)} |`);
+    out.push(
+      `| ${c.name}${c.priority ? ' (wide)' : ''} | ${c.type} | ${code(cell(c.jsonPath))} | ${cell(c.description)} |`,
+    );
   }
   out.push('');
   return out.join('\n');
@@ -185,8 +196,14 @@ export function indexPage(): string {
   ];
   for (const kind of KINDS) {
     const def = KIND_DEFINITIONS[kind];
-    const role = def.description.replace(/^\S+ is /, '').split('. ')[0]?.replace(/\.$/, '') ?? '';
-    out.push(`| [${kind}](${docFileName(def)}) | ${def.scope} | ${code(def.shortNames[0] ?? '')} | ${cell(role.charAt(0).toUpperCase() + role.slice(1))} |`);
+    const role =
+      def.description
+        .replace(/^\S+ is /, '')
+        .split('. ')[0]
+        ?.replace(/\.$/, '') ?? '';
+    out.push(
+      `| [${kind}](${docFileName(def)}) | ${def.scope} | ${code(def.shortNames[0] ?? '')} | ${cell(role.charAt(0).toUpperCase() + role.slice(1))} |`,
+    );
   }
   out.push(
     '',

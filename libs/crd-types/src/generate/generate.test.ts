@@ -46,13 +46,31 @@ describe('generated files', () => {
 /** Collect violations of the apiextensions structural-schema rules we can check offline. */
 function structuralViolations(node: StructuralSchema, path: string, out: string[]): void {
   const has = (k: string) => Object.prototype.hasOwnProperty.call(node, k);
-  for (const forbidden of ['$ref', 'definitions', 'patternProperties', 'const', 'oneOf', 'anyOf', 'allOf', 'not', 'dependencies', 'additionalItems', 'id', '$schema']) {
+  for (const forbidden of [
+    '$ref',
+    'definitions',
+    'patternProperties',
+    'const',
+    'oneOf',
+    'anyOf',
+    'allOf',
+    'not',
+    'dependencies',
+    'additionalItems',
+    'id',
+    '$schema',
+  ]) {
     if (has(forbidden)) out.push(`${path}: ${forbidden} is not allowed`);
   }
   if (node['uniqueItems'] === true) out.push(`${path}: uniqueItems: true is not allowed`);
   if (node['additionalProperties'] === false) out.push(`${path}: additionalProperties: false is not allowed`);
-  if (has('additionalProperties') && has('properties')) out.push(`${path}: additionalProperties and properties are mutually exclusive`);
-  if (!has('type') && node['x-kubernetes-preserve-unknown-fields'] !== true && node['x-kubernetes-int-or-string'] !== true) {
+  if (has('additionalProperties') && has('properties'))
+    out.push(`${path}: additionalProperties and properties are mutually exclusive`);
+  if (
+    !has('type') &&
+    node['x-kubernetes-preserve-unknown-fields'] !== true &&
+    node['x-kubernetes-int-or-string'] !== true
+  ) {
     out.push(`${path}: every node needs a type`);
   }
   if (node['x-kubernetes-list-type'] === 'map') {
@@ -68,20 +86,25 @@ function structuralViolations(node: StructuralSchema, path: string, out: string[
   }
   for (const r of (node['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []) {
     // CEL cost is estimated from bounds: every string or list a rule can reach must be bounded.
-    if (node['type'] === 'string' && node['maxLength'] === undefined) out.push(`${path}: string with CEL rule needs maxLength`);
-    if (node['type'] === 'array' && node['maxItems'] === undefined) out.push(`${path}: list with CEL rule needs maxItems`);
+    if (node['type'] === 'string' && node['maxLength'] === undefined)
+      out.push(`${path}: string with CEL rule needs maxLength`);
+    if (node['type'] === 'array' && node['maxItems'] === undefined)
+      out.push(`${path}: list with CEL rule needs maxItems`);
     const c = checkRule(r.rule);
     if (!c.valid) out.push(`${path}: CEL rule does not compile: ${r.rule}: ${c.error}`);
   }
   const props = node['properties'] as Record<string, StructuralSchema> | undefined;
   for (const [k, v] of Object.entries(props ?? {})) structuralViolations(v, `${path}.${k}`, out);
   if (node['items']) structuralViolations(node['items'] as StructuralSchema, `${path}[]`, out);
-  if (typeof node['additionalProperties'] === 'object') structuralViolations(node['additionalProperties'] as StructuralSchema, `${path}{}`, out);
+  if (typeof node['additionalProperties'] === 'object')
+    structuralViolations(node['additionalProperties'] as StructuralSchema, `${path}{}`, out);
 }
 
 describe('generated CRDs', () => {
   it.each(KINDS)('%s CRD is a structural schema with compiling CEL rules', (kind) => {
-    const crd = crdObject(KIND_DEFINITIONS[kind]) as { spec: { versions: { schema: { openAPIV3Schema: StructuralSchema } }[] } };
+    const crd = crdObject(KIND_DEFINITIONS[kind]) as {
+      spec: { versions: { schema: { openAPIV3Schema: StructuralSchema } }[] };
+    };
     const out: string[] = [];
     structuralViolations(crd.spec.versions[0]!.schema.openAPIV3Schema, kind, out);
     expect(out).toEqual([]);
@@ -102,7 +125,19 @@ describe('generated CRDs', () => {
   });
 
   it('uses the short names of the seed', () => {
-    expect(KINDS.map((k) => KIND_DEFINITIONS[k].shortNames[0])).toEqual(['kprof', 'ktgt', 'kctgt', 'kinv', 'kcinv', 'ksnap', 'kdb', 'kevt', 'kscope', 'kcscope', 'kconntest']);
+    expect(KINDS.map((k) => KIND_DEFINITIONS[k].shortNames[0])).toEqual([
+      'kprof',
+      'ktgt',
+      'kctgt',
+      'kinv',
+      'kcinv',
+      'ksnap',
+      'kdb',
+      'kevt',
+      'kscope',
+      'kcscope',
+      'kconntest',
+    ]);
   });
 
   it('scopes the cluster kinds to the cluster and everything else to namespaces', () => {
@@ -112,14 +147,20 @@ describe('generated CRDs', () => {
 
   it('prints Ready, Synced, Items and Last export for inventories and Sink, Verified for connection tests', () => {
     const cols = (k: (typeof KINDS)[number]) => KIND_DEFINITIONS[k].printerColumns.map((c) => c.name);
-    expect(cols('KollectInventory')).toEqual(expect.arrayContaining(['Ready', 'Synced', 'Items', 'Last export', 'Age']));
+    expect(cols('KollectInventory')).toEqual(
+      expect.arrayContaining(['Ready', 'Synced', 'Items', 'Last export', 'Age']),
+    );
     expect(cols('KollectConnectionTest')).toEqual(expect.arrayContaining(['Sink', 'Verified']));
   });
 
   it('keeps string-or-object sink ref entries as preserved unknown fields', () => {
     const crd = crdObject(KIND_DEFINITIONS.KollectInventory) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const refs = crd['spec'].versions[0].schema.openAPIV3Schema.properties.spec.properties.snapshotSinkRefs;
-    expect(refs).toMatchObject({ type: 'array', maxItems: 20, items: { 'x-kubernetes-preserve-unknown-fields': true } });
+    expect(refs).toMatchObject({
+      type: 'array',
+      maxItems: 20,
+      items: { 'x-kubernetes-preserve-unknown-fields': true },
+    });
   });
 
   it('keys profile attributes by name', () => {
@@ -130,6 +171,7 @@ describe('generated CRDs', () => {
   });
 
   it('never leaks documentation-only keys into the CRDs', () => {
-    for (const [rel, text] of renderGeneratedFiles()) if (rel.startsWith('crds/')) expect(text).not.toMatch(/x-kollect-/);
+    for (const [rel, text] of renderGeneratedFiles())
+      if (rel.startsWith('crds/')) expect(text).not.toMatch(/x-kollect-/);
   });
 });

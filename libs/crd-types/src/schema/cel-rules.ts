@@ -4,7 +4,10 @@ import { Environment, type ParseResult } from '@marcbachmann/cel-js';
  * Evaluates the `x-kubernetes-validations` rules of our schemas with cel-js, so the validator
  * enforces exactly the rules the apiserver enforces. Rules are compiled once and cached.
  */
-const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false }).registerVariable('self', 'dyn');
+const env = new Environment({
+  enableOptionalTypes: true,
+  homogeneousAggregateLiterals: false,
+}).registerVariable('self', 'dyn');
 const compiled = new Map<string, ParseResult>();
 
 function program(rule: string): ParseResult {
@@ -21,7 +24,7 @@ export function evaluateRule(rule: string, self: unknown): true | false | string
   try {
     return program(rule)({ self }) === true;
   } catch (err) {
-    return err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
   }
 }
 

@@ -45,12 +45,28 @@ export const ExportInterval = (description: string, defaultValue?: string) =>
 export const GroupVersionKind = Type.Object(
   {
     group: Type.Optional(
-      Type.String({ description: 'API group of the resource. Empty (or omitted) means the core group, e.g. for `Pod` or `Secret`.', maxLength: 253 }),
+      Type.String({
+        description:
+          'API group of the resource. Empty (or omitted) means the core group, e.g. for `Pod` or `Secret`.',
+        maxLength: 253,
+      }),
     ),
-    version: Type.String({ description: 'API version of the resource, e.g. `v1`.', minLength: 1, maxLength: 63 }),
-    kind: Type.String({ description: 'Kind of the resource, e.g. `Deployment`. Matching is case-insensitive in scopes, exact elsewhere.', minLength: 1, maxLength: 253 }),
+    version: Type.String({
+      description: 'API version of the resource, e.g. `v1`.',
+      minLength: 1,
+      maxLength: 63,
+    }),
+    kind: Type.String({
+      description:
+        'Kind of the resource, e.g. `Deployment`. Matching is case-insensitive in scopes, exact elsewhere.',
+      minLength: 1,
+      maxLength: 253,
+    }),
   },
-  { description: 'Identifies a Kubernetes resource type by group, version and kind.', additionalProperties: false },
+  {
+    description: 'Identifies a Kubernetes resource type by group, version and kind.',
+    additionalProperties: false,
+  },
 );
 export type GroupVersionKind = Static<typeof GroupVersionKind>;
 
@@ -59,19 +75,29 @@ export const ClusterObjectReference = (description: string) =>
   Type.Object(
     {
       name: ObjectName('Name of the referenced object.'),
-      namespace: NamespaceName('Namespace of the referenced object. Required: cluster-scoped kinds have no implicit default namespace.'),
+      namespace: NamespaceName(
+        'Namespace of the referenced object. Required: cluster-scoped kinds have no implicit default namespace.',
+      ),
     },
     { description, additionalProperties: false },
   );
-export const NamespacedObjectReference = ClusterObjectReference('A namespaced object referenced by name and namespace.');
+export const NamespacedObjectReference = ClusterObjectReference(
+  'A namespaced object referenced by name and namespace.',
+);
 export type NamespacedObjectReference = Static<typeof NamespacedObjectReference>;
 
 export const SecretReference = Type.Object(
   {
     name: ObjectName('Name of the Secret.'),
-    namespace: Type.Optional(NamespaceName('Namespace of the Secret. Defaults to the namespace of the object that references it.')),
+    namespace: Type.Optional(
+      NamespaceName('Namespace of the Secret. Defaults to the namespace of the object that references it.'),
+    ),
   },
-  { description: 'Reference to a Secret holding credentials. Secret values are read only by the worker that needs them and never written to status, logs or the bus.', additionalProperties: false },
+  {
+    description:
+      'Reference to a Secret holding credentials. Secret values are read only by the worker that needs them and never written to status, logs or the bus.',
+    additionalProperties: false,
+  },
 );
 export type SecretReference = Static<typeof SecretReference>;
 
@@ -81,7 +107,10 @@ const MAX_CA_BUNDLE_BASE64 = Math.ceil(MAX_CA_BUNDLE_BYTES / 3) * 4;
 export const TLSSpec = Type.Object(
   {
     insecureSkipVerify: Type.Optional(
-      Type.Boolean({ description: 'Skip verification of the server certificate. Not recommended: the sink then reports the condition `TLSInsecure=True`.' }),
+      Type.Boolean({
+        description:
+          'Skip verification of the server certificate. Not recommended: the sink then reports the condition `TLSInsecure=True`.',
+      }),
     ),
     caBundle: Type.Optional(
       Type.String({
@@ -96,7 +125,11 @@ export const TLSSpec = Type.Object(
           name: ObjectName('Name of the Secret.'),
           namespace: Type.Optional(NamespaceName('Namespace of the Secret. Defaults to the sink namespace.')),
         },
-        { description: 'Secret holding a PEM CA bundle; the keys `tls.crt`, `ca.crt` and `ca.pem` are tried in that order. Mutually exclusive with `caBundle`.', additionalProperties: false },
+        {
+          description:
+            'Secret holding a PEM CA bundle; the keys `tls.crt`, `ca.crt` and `ca.pem` are tried in that order. Mutually exclusive with `caBundle`.',
+          additionalProperties: false,
+        },
       ),
     ),
   },
@@ -115,10 +148,25 @@ export type TLSSpec = Static<typeof TLSSpec>;
 
 export const Condition = Type.Object(
   {
-    type: Type.String({ description: 'Type of the condition in CamelCase, e.g. `Ready`.', minLength: 1, maxLength: 316 }),
-    status: StringEnum(['True', 'False', 'Unknown'], { description: 'Status of the condition: `True`, `False` or `Unknown`.' }),
-    observedGeneration: Type.Optional(Type.Integer({ description: 'The `metadata.generation` the condition was set for.', minimum: 0, format: 'int64' })),
-    lastTransitionTime: Type.String({ description: 'When the status last changed (RFC 3339).', format: 'date-time' }),
+    type: Type.String({
+      description: 'Type of the condition in CamelCase, e.g. `Ready`.',
+      minLength: 1,
+      maxLength: 316,
+    }),
+    status: StringEnum(['True', 'False', 'Unknown'], {
+      description: 'Status of the condition: `True`, `False` or `Unknown`.',
+    }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        description: 'The `metadata.generation` the condition was set for.',
+        minimum: 0,
+        format: 'int64',
+      }),
+    ),
+    lastTransitionTime: Type.String({
+      description: 'When the status last changed (RFC 3339).',
+      format: 'date-time',
+    }),
     reason: Type.String({
       description: 'Machine-readable CamelCase reason for the last transition.',
       minLength: 1,
@@ -164,7 +212,11 @@ export const LabelSelector = (description: string) =>
     {
       matchLabels: Type.Optional(MatchLabels('Labels that must all match exactly (`key: value`).')),
       matchExpressions: Type.Optional(
-        Type.Array(LabelSelectorRequirement, { description: 'Set-based requirements; all must match.', maxItems: 32, 'x-kubernetes-list-type': 'atomic' }),
+        Type.Array(LabelSelectorRequirement, {
+          description: 'Set-based requirements; all must match.',
+          maxItems: 32,
+          'x-kubernetes-list-type': 'atomic',
+        }),
       ),
     },
     { description, additionalProperties: false, 'x-kubernetes-map-type': 'atomic' },
@@ -174,7 +226,7 @@ export type LabelSelector = Static<typeof LabelSelectorSchema>;
 
 /** CEL rule: a selector that selects something, i.e. not nil/empty (an empty one would mean "everything"). */
 export const NON_EMPTY_SELECTOR_RULE =
-  "has(self.namespaceSelector) && ((has(self.namespaceSelector.matchLabels) && size(self.namespaceSelector.matchLabels) > 0) || (has(self.namespaceSelector.matchExpressions) && size(self.namespaceSelector.matchExpressions) > 0))";
+  'has(self.namespaceSelector) && ((has(self.namespaceSelector.matchLabels) && size(self.namespaceSelector.matchLabels) > 0) || (has(self.namespaceSelector.matchExpressions) && size(self.namespaceSelector.matchExpressions) > 0))';
 
 /** Builds the per-ref schema; namespaced and cluster inventories differ only in the docs of `namespace`. */
 export const InventorySinkRef = Type.Object(
@@ -198,7 +250,10 @@ export const InventorySinkRef = Type.Object(
       }),
     ),
   },
-  { description: 'Binding of an inventory to one family sink, with optional per-binding overrides.', additionalProperties: false },
+  {
+    description: 'Binding of an inventory to one family sink, with optional per-binding overrides.',
+    additionalProperties: false,
+  },
 );
 export type InventorySinkRef = Static<typeof InventorySinkRef>;
 

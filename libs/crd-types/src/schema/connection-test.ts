@@ -24,10 +24,19 @@ export const KollectConnectionTestSpec = Type.Object(
     sinkRef: ConnectionTestSinkRef,
     profileRef: Type.Optional(ObjectName('Reserved: a KollectProfile for future composite probes.')),
     ownerSink: Type.Optional(
-      Type.Boolean({ description: 'Make the sink the controller owner of this test, so deleting the sink deletes it.', default: true }),
+      Type.Boolean({
+        description: 'Make the sink the controller owner of this test, so deleting the sink deletes it.',
+        default: true,
+      }),
     ),
     ttlSecondsAfterFinished: Type.Optional(
-      Type.Integer({ description: 'Seconds to keep the test after it completed; then it is deleted. Any spec edit probes again and restarts the TTL.', minimum: 0, default: 300, format: 'int32' }),
+      Type.Integer({
+        description:
+          'Seconds to keep the test after it completed; then it is deleted. Any spec edit probes again and restarts the TTL.',
+        minimum: 0,
+        default: 300,
+        format: 'int32',
+      }),
     ),
   },
   { description: 'A one-shot, audited connectivity probe of one sink.', additionalProperties: false },
@@ -37,11 +46,20 @@ export type KollectConnectionTestSpec = Static<typeof KollectConnectionTestSpec>
 export const KollectConnectionTestStatus = Type.Object(
   {
     conditions: Type.Optional(Conditions),
-    observedGeneration: Type.Optional(Type.Integer({ description: 'Generation that was probed.', minimum: 0, format: 'int64' })),
-    latencyMs: Type.Optional(Type.Integer({ description: 'Duration of the probe in milliseconds.', minimum: 0, format: 'int64' })),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'Generation that was probed.', minimum: 0, format: 'int64' }),
+    ),
+    latencyMs: Type.Optional(
+      Type.Integer({ description: 'Duration of the probe in milliseconds.', minimum: 0, format: 'int64' }),
+    ),
     completed: Type.Optional(Type.Boolean({ description: 'The probe finished (successfully or not).' })),
-    completedAt: Type.Optional(Type.String({ description: 'When the probe finished; the TTL counts from here.', format: 'date-time' })),
+    completedAt: Type.Optional(
+      Type.String({ description: 'When the probe finished; the TTL counts from here.', format: 'date-time' }),
+    ),
   },
-  { description: 'Probe outcome: `ConnectionVerified` and `Ready` conditions, latency and completion.', additionalProperties: false },
+  {
+    description: 'Probe outcome: `ConnectionVerified` and `Ready` conditions, latency and completion.',
+    additionalProperties: false,
+  },
 );
 export type KollectConnectionTestStatus = Static<typeof KollectConnectionTestStatus>;

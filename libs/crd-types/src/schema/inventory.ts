@@ -1,5 +1,10 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
-import { DEFAULT_EXPORT_MIN_INTERVAL, DEFAULT_GLOBAL_MAX_EXPORT_BYTES, DEFAULT_SINK_NAMESPACE, MAX_SINK_REFS } from '../constants.js';
+import {
+  DEFAULT_EXPORT_MIN_INTERVAL,
+  DEFAULT_GLOBAL_MAX_EXPORT_BYTES,
+  DEFAULT_SINK_NAMESPACE,
+  MAX_SINK_REFS,
+} from '../constants.js';
 import {
   ClusterObjectReference,
   Conditions,
@@ -24,11 +29,21 @@ const intervalDescription =
 
 export const InventorySinkExportStatus = Type.Object(
   {
-    name: Type.String({ description: 'The binding as `<family>/<sinkName>`, e.g. `database/warehouse`.', minLength: 1, maxLength: 300 }),
+    name: Type.String({
+      description: 'The binding as `<family>/<sinkName>`, e.g. `database/warehouse`.',
+      minLength: 1,
+      maxLength: 300,
+    }),
     namespace: Type.Optional(Type.String({ description: 'Namespace the sink resolved in.', maxLength: 63 })),
-    lastExportTime: Type.Optional(Type.String({ description: 'When this sink last accepted an export.', format: 'date-time' })),
-    lastChecksum: Type.Optional(Type.String({ description: 'Checksum of the last export this sink accepted.', maxLength: 128 })),
-    exportGeneration: Type.Optional(Type.Integer({ description: 'Export generation this sink last applied.', minimum: 0, format: 'int64' })),
+    lastExportTime: Type.Optional(
+      Type.String({ description: 'When this sink last accepted an export.', format: 'date-time' }),
+    ),
+    lastChecksum: Type.Optional(
+      Type.String({ description: 'Checksum of the last export this sink accepted.', maxLength: 128 }),
+    ),
+    exportGeneration: Type.Optional(
+      Type.Integer({ description: 'Export generation this sink last applied.', minimum: 0, format: 'int64' }),
+    ),
     conditions: Type.Optional(Conditions),
   },
   { description: 'Export state of one sink binding.', additionalProperties: false },
@@ -44,19 +59,51 @@ const sinkExports = Type.Array(InventorySinkExportStatus, {
 
 const inventoryStatusProperties = {
   conditions: Type.Optional(Conditions),
-  observedGeneration: Type.Optional(Type.Integer({ description: 'Most recent generation observed by the controller.', minimum: 0, format: 'int64' })),
-  itemCount: Type.Optional(Type.Integer({ description: 'Rows in the inventory at the last reconcile.', minimum: 0 })),
-  exportGeneration: Type.Optional(Type.Integer({ description: 'Current export generation (+1 on every export whose checksum changed).', minimum: 0, format: 'int64' })),
-  lastExportTime: Type.Optional(Type.String({ description: 'Latest successful export over all sinks.', format: 'date-time' })),
+  observedGeneration: Type.Optional(
+    Type.Integer({
+      description: 'Most recent generation observed by the controller.',
+      minimum: 0,
+      format: 'int64',
+    }),
+  ),
+  itemCount: Type.Optional(
+    Type.Integer({ description: 'Rows in the inventory at the last reconcile.', minimum: 0 }),
+  ),
+  exportGeneration: Type.Optional(
+    Type.Integer({
+      description: 'Current export generation (+1 on every export whose checksum changed).',
+      minimum: 0,
+      format: 'int64',
+    }),
+  ),
+  lastExportTime: Type.Optional(
+    Type.String({ description: 'Latest successful export over all sinks.', format: 'date-time' }),
+  ),
   sinkExports: Type.Optional(sinkExports),
 } satisfies TProperties;
 
 export const HTTPEndpointConfig = Type.Object(
   {
-    enabled: Type.Optional(Type.Boolean({ description: 'Reserved; the read API is switched on by the operator, not per inventory.' })),
-    port: Type.Optional(Type.Integer({ description: 'Reserved listen port.', minimum: 1, maximum: 65535, default: 8082, format: 'int32' })),
+    enabled: Type.Optional(
+      Type.Boolean({
+        description: 'Reserved; the read API is switched on by the operator, not per inventory.',
+      }),
+    ),
+    port: Type.Optional(
+      Type.Integer({
+        description: 'Reserved listen port.',
+        minimum: 1,
+        maximum: 65535,
+        default: 8082,
+        format: 'int32',
+      }),
+    ),
   },
-  { description: 'Reserved and ignored (kept for compatibility): the HTTP read API is an operator-wide feature.', additionalProperties: false },
+  {
+    description:
+      'Reserved and ignored (kept for compatibility): the HTTP read API is an operator-wide feature.',
+    additionalProperties: false,
+  },
 );
 
 export const KollectInventorySpec = Type.Object(
@@ -71,7 +118,11 @@ export const KollectInventorySpec = Type.Object(
         ...admission('must not exceed the operator global cap'),
       }),
     ),
-    suspend: Type.Optional(Type.Boolean({ description: 'Stop exporting; the inventory reports `Degraded` with reason `Suspended`.' })),
+    suspend: Type.Optional(
+      Type.Boolean({
+        description: 'Stop exporting; the inventory reports `Degraded` with reason `Suspended`.',
+      }),
+    ),
     httpEndpoint: Type.Optional(HTTPEndpointConfig),
   },
   {
@@ -93,34 +144,52 @@ export type KollectInventoryStatus = Static<typeof KollectInventoryStatus>;
 
 export const KollectClusterInventorySpec = Type.Object(
   {
-    profileRef: Type.Optional(ClusterObjectReference('Optional KollectProfile by name and namespace (namespace required when set). Currently only validated.')),
+    profileRef: Type.Optional(
+      ClusterObjectReference(
+        'Optional KollectProfile by name and namespace (namespace required when set). Currently only validated.',
+      ),
+    ),
     targetRefs: Type.Optional(
       Type.Array(ObjectName('Name of a KollectClusterTarget.'), {
-        description: 'KollectClusterTargets to aggregate. Empty means every cluster target matching `targetSelector` (or all of them).',
+        description:
+          'KollectClusterTargets to aggregate. Empty means every cluster target matching `targetSelector` (or all of them).',
         maxItems: 256,
         'x-kubernetes-list-type': 'set',
       }),
     ),
-    targetSelector: Type.Optional(LabelSelector('Selects KollectClusterTargets by label when `targetRefs` is empty.')),
-    namespaces: Type.Optional(NamespaceSet('Explicit namespaces that may contribute; intersected with `namespaceSelector`.')),
-    namespaceSelector: LabelSelector('Selects the contributing namespaces. Required and non-empty: an empty selector would roll up cluster-wide.'),
+    targetSelector: Type.Optional(
+      LabelSelector('Selects KollectClusterTargets by label when `targetRefs` is empty.'),
+    ),
+    namespaces: Type.Optional(
+      NamespaceSet('Explicit namespaces that may contribute; intersected with `namespaceSelector`.'),
+    ),
+    namespaceSelector: LabelSelector(
+      'Selects the contributing namespaces. Required and non-empty: an empty selector would roll up cluster-wide.',
+    ),
     ...sinkRefProperties,
-    sinkNamespace: Type.Optional(NamespaceName('Namespace in which sink refs without their own `namespace` resolve.', { default: DEFAULT_SINK_NAMESPACE })),
+    sinkNamespace: Type.Optional(
+      NamespaceName('Namespace in which sink refs without their own `namespace` resolve.', {
+        default: DEFAULT_SINK_NAMESPACE,
+      }),
+    ),
     exportMinInterval: Type.Optional(ExportInterval(intervalDescription, DEFAULT_EXPORT_MIN_INTERVAL)),
     dedupe: Type.Optional(
       StringEnum(['keepAll', 'byResourceUID'], {
-        description: '`keepAll` keeps one row per (target, object); `byResourceUID` keeps one row per object when several targets collect it.',
+        description:
+          '`keepAll` keeps one row per (target, object); `byResourceUID` keeps one row per object when several targets collect it.',
         default: 'keepAll',
       }),
     ),
     suspend: Type.Optional(Type.Boolean({ description: 'Stop exporting.' })),
   },
   {
-    description: 'Platform roll-up of cluster targets across namespaces. There is no spec-level `maxExportBytes`: each ref gets the global cap unless it overrides it.',
+    description:
+      'Platform roll-up of cluster targets across namespaces. There is no spec-level `maxExportBytes`: each ref gets the global cap unless it overrides it.',
     additionalProperties: false,
     ...cel({
       rule: NON_EMPTY_SELECTOR_RULE,
-      message: 'spec.namespaceSelector must have matchLabels or matchExpressions; an empty selector would roll up cluster-wide',
+      message:
+        'spec.namespaceSelector must have matchLabels or matchExpressions; an empty selector would roll up cluster-wide',
       fieldPath: '.namespaceSelector',
       reason: 'FieldValueRequired',
     }),
@@ -146,8 +215,12 @@ export const InventoryNamespaceShardStatus = Type.Object(
 export const KollectClusterInventoryStatus = Type.Object(
   {
     ...inventoryStatusProperties,
-    targetCount: Type.Optional(Type.Integer({ description: 'Cluster targets included in the last roll-up.', minimum: 0 })),
-    namespaceShardCount: Type.Optional(Type.Integer({ description: 'Namespaces composed into the last roll-up.', minimum: 0 })),
+    targetCount: Type.Optional(
+      Type.Integer({ description: 'Cluster targets included in the last roll-up.', minimum: 0 }),
+    ),
+    namespaceShardCount: Type.Optional(
+      Type.Integer({ description: 'Namespaces composed into the last roll-up.', minimum: 0 }),
+    ),
     namespaceShards: Type.Optional(
       Type.Array(InventoryNamespaceShardStatus, {
         description: 'Per-namespace shard summary.',

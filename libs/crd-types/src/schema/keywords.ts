@@ -12,7 +12,8 @@ export interface CelRule {
   /** Relative JSONPath-like field the error points at, e.g. `.git`. */
   readonly fieldPath?: string;
   /** Kubernetes `FieldValueInvalid` style reason; defaults to `FieldValueInvalid`. */
-  readonly reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+  readonly reason?:
+    'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
 /** Schema keys the Kubernetes structural-schema dialect adds to JSON Schema, plus our documentation keys. */

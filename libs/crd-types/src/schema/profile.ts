@@ -24,13 +24,15 @@ export const AttributeSpec = Type.Object(
     }),
     type: Type.Optional(
       Type.String({
-        description: 'Type hint for consumers (`string`, `int`, `bool`, `list`, `map`, …). Documentation only: values are never coerced.',
+        description:
+          'Type hint for consumers (`string`, `int`, `bool`, `list`, `map`, …). Documentation only: values are never coerced.',
         maxLength: 64,
       }),
     ),
     optional: Type.Optional(
       Type.Boolean({
-        description: 'When true, an extraction error or an absent value omits the attribute instead of failing the object (a required attribute that is absent is stored as null; a required attribute that errors fails the whole object).',
+        description:
+          'When true, an extraction error or an absent value omits the attribute instead of failing the object (a required attribute that is absent is stored as null; a required attribute that errors fails the whole object).',
       }),
     ),
   },
@@ -49,9 +51,14 @@ export const PruneSpec = Type.Object(
     ),
     jsonPointers: Type.Optional(
       Type.Array(
-        Type.String({ pattern: '^(/([^~/]|~[01])*)+$', maxLength: 1024, description: 'An RFC 6901 JSON Pointer.' }),
+        Type.String({
+          pattern: '^(/([^~/]|~[01])*)+$',
+          maxLength: 1024,
+          description: 'An RFC 6901 JSON Pointer.',
+        }),
         {
-          description: 'RFC 6901 JSON Pointers to remove, e.g. `/metadata/annotations/example.com~1secret`. Each must start with `/`; `~` only as `~0` or `~1`. Removing an array element sets it to null.',
+          description:
+            'RFC 6901 JSON Pointers to remove, e.g. `/metadata/annotations/example.com~1secret`. Each must start with `/`; `~` only as `~0` or `~1`. Removing an array element sets it to null.',
           maxItems: 128,
           'x-kubernetes-list-type': 'atomic',
         },
@@ -59,7 +66,8 @@ export const PruneSpec = Type.Object(
     ),
     jsonPaths: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
-        description: 'JSONPath subset to remove: dotted fields plus `["key"]` and `[0]`. Paths with `*` or filters are accepted with a warning and ignored.',
+        description:
+          'JSONPath subset to remove: dotted fields plus `["key"]` and `[0]`. Paths with `*` or filters are accepted with a warning and ignored.',
         maxItems: 128,
         'x-kubernetes-list-type': 'atomic',
         ...admission('wildcard and filter paths are accepted with a warning and not applied'),
@@ -67,7 +75,8 @@ export const PruneSpec = Type.Object(
     ),
     scrubKeys: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
-        description: 'Extra key names (case-insensitive) redacted at any depth, merged with the operator scrub list.',
+        description:
+          'Extra key names (case-insensitive) redacted at any depth, merged with the operator scrub list.',
         maxItems: 128,
         'x-kubernetes-list-type': 'set',
       }),
@@ -81,7 +90,10 @@ export const PruneSpec = Type.Object(
       }),
     ),
   },
-  { description: 'Path-based removals applied to the embedded object in Resource mode.', additionalProperties: false },
+  {
+    description: 'Path-based removals applied to the embedded object in Resource mode.',
+    additionalProperties: false,
+  },
 );
 
 export const ExportSpec = Type.Object(
@@ -91,12 +103,15 @@ export const ExportSpec = Type.Object(
         description:
           '`Attributes` extracts only `spec.attributes`. `Resource` also embeds a pruned copy of the whole object under `attributes[<as>]`.',
         default: 'Attributes',
-        ...admission('`Resource` on a core `Secret` profile needs the annotation `kollect.dev/allow-full-resource-export: "true"`'),
+        ...admission(
+          '`Resource` on a core `Secret` profile needs the annotation `kollect.dev/allow-full-resource-export: "true"`',
+        ),
       }),
     ),
     as: Type.Optional(
       Type.String({
-        description: 'Attribute key under which Resource mode stores the embedded object. Must not collide with an attribute name.',
+        description:
+          'Attribute key under which Resource mode stores the embedded object. Must not collide with an attribute name.',
         default: 'resource',
         minLength: 1,
         maxLength: 253,
@@ -110,7 +125,8 @@ export const ExportSpec = Type.Object(
     ),
     dedupeIdentity: Type.Optional(
       Type.Boolean({
-        description: 'Strip `metadata.name`, `metadata.namespace` and `metadata.uid` from the embedded object; the Item already carries them.',
+        description:
+          'Strip `metadata.name`, `metadata.namespace` and `metadata.uid` from the embedded object; the Item already carries them.',
         default: true,
       }),
     ),
@@ -121,7 +137,11 @@ export const ExportSpec = Type.Object(
 
 export const MetricSpec = Type.Object(
   {
-    name: Type.String({ description: 'Series name, unique within the profile.', minLength: 1, maxLength: 128 }),
+    name: Type.String({
+      description: 'Series name, unique within the profile.',
+      minLength: 1,
+      maxLength: 128,
+    }),
     path: Type.String({
       description: 'Name of the attribute whose numeric values are summed across rows.',
       minLength: 1,
@@ -145,7 +165,8 @@ export const KollectProfileSpec = Type.Object(
     targetGVK: GroupVersionKind,
     attributes: Type.Optional(
       Type.Array(AttributeSpec, {
-        description: 'Values to extract from each matching object. Required (non-empty) unless `export.mode` is `Resource`. Keyed by `name`.',
+        description:
+          'Values to extract from each matching object. Required (non-empty) unless `export.mode` is `Resource`. Keyed by `name`.',
         maxItems: 256,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
@@ -154,7 +175,8 @@ export const KollectProfileSpec = Type.Object(
     export: Type.Optional(ExportSpec),
     metrics: Type.Optional(
       Type.Array(MetricSpec, {
-        description: 'Domain metrics emitted on the operator `/metrics` endpoint. Without entries, every numeric attribute is summed.',
+        description:
+          'Domain metrics emitted on the operator `/metrics` endpoint. Without entries, every numeric attribute is summed.',
         maxItems: 32,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
@@ -173,7 +195,8 @@ export const KollectProfileSpec = Type.Object(
       },
       {
         rule: "!(has(self.export) && has(self.export.mode) && self.export.mode == 'Resource' && has(self.attributes)) || !self.attributes.exists(a, a.name == (has(self.export.as) ? self.export.as : 'resource'))",
-        message: 'spec.export.as collides with an attribute name; rename the attribute or set export.as to another key',
+        message:
+          'spec.export.as collides with an attribute name; rename the attribute or set export.as to another key',
         fieldPath: '.export.as',
         reason: 'FieldValueDuplicate',
       },
@@ -185,8 +208,13 @@ export type KollectProfileSpec = Static<typeof KollectProfileSpec>;
 export const KollectProfileStatus = Type.Object(
   {
     conditions: Type.Optional(Conditions),
-    observedGeneration: Type.Optional(Type.Integer({ description: 'Most recent generation observed.', minimum: 0, format: 'int64' })),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'Most recent generation observed.', minimum: 0, format: 'int64' }),
+    ),
   },
-  { description: 'Reserved: profiles are static and nothing writes their status yet.', additionalProperties: false },
+  {
+    description: 'Reserved: profiles are static and nothing writes their status yet.',
+    additionalProperties: false,
+  },
 );
 export type KollectProfileStatus = Static<typeof KollectProfileStatus>;

@@ -3,7 +3,13 @@ import { Conditions, ExportInterval, ObjectName, SecretReference, TLSSpec } from
 import { admission, cel, type CelRule, StringEnum } from './keywords.js';
 
 /** Placeholders allowed in a sink `pathTemplate` and `provisioning.naming.template`. */
-export const PATH_TEMPLATE_PLACEHOLDERS = ['cluster', 'namespace', 'name', 'generation', 'extension'] as const;
+export const PATH_TEMPLATE_PLACEHOLDERS = [
+  'cluster',
+  'namespace',
+  'name',
+  'generation',
+  'extension',
+] as const;
 /** Placeholders allowed in `layout.pathTemplate` (per-resource files). */
 export const LAYOUT_PATH_PLACEHOLDERS = [
   'cluster',
@@ -52,7 +58,10 @@ export const SerializationSpec = Type.Object(
       }),
     ),
     compression: Type.Optional(
-      StringEnum(['none', 'gzip', 'snappy', 'zstd'], { description: 'Payload compression where the backend supports it. Reserved: validated, not applied yet.' }),
+      StringEnum(['none', 'gzip', 'snappy', 'zstd'], {
+        description:
+          'Payload compression where the backend supports it. Reserved: validated, not applied yet.',
+      }),
     ),
   },
   { description: 'Serialization of exported payloads.', additionalProperties: false },
@@ -62,7 +71,8 @@ export const ProvisioningSpec = Type.Object(
   {
     mode: Type.Optional(
       StringEnum(['ensure', 'existing'], {
-        description: '`ensure` creates the destination (table, stream, …) when missing, never destructively. `existing` runs no DDL or admin calls and only checks that the destination exists.',
+        description:
+          '`ensure` creates the destination (table, stream, …) when missing, never destructively. `existing` runs no DDL or admin calls and only checks that the destination exists.',
         default: 'ensure',
       }),
     ),
@@ -70,7 +80,10 @@ export const ProvisioningSpec = Type.Object(
       Type.Object(
         {
           template: Type.Optional(
-            DocumentPathTemplate('provisioning.naming.template', 'Reserved: destination name template, validated like `pathTemplate`, not used yet.'),
+            DocumentPathTemplate(
+              'provisioning.naming.template',
+              'Reserved: destination name template, validated like `pathTemplate`, not used yet.',
+            ),
           ),
         },
         { description: 'Reserved destination naming.', additionalProperties: false },
@@ -90,7 +103,8 @@ export const LayoutSpec = Type.Object(
     ),
     content: Type.Optional(
       StringEnum(['item', 'attributes', 'manifest'], {
-        description: 'Per-file payload: the whole Item row, only its attributes, or the embedded Kubernetes object (needs a Resource-mode profile). Unset means `item`, or `manifest` for inferred Resource export in a tree layout.',
+        description:
+          'Per-file payload: the whole Item row, only its attributes, or the embedded Kubernetes object (needs a Resource-mode profile). Unset means `item`, or `manifest` for inferred Resource export in a tree layout.',
       }),
     ),
     pathTemplate: Type.Optional(
@@ -106,7 +120,8 @@ export const LayoutSpec = Type.Object(
           },
           {
             rule: "self.contains('{sourceName}') || self.contains('{name}') || self.contains('{uid}')",
-            message: 'layout.pathTemplate must contain {sourceName}, {name} or {uid} so that every row gets its own file',
+            message:
+              'layout.pathTemplate must contain {sourceName}, {name} or {uid} so that every row gets its own file',
           },
         ),
       }),
@@ -114,30 +129,54 @@ export const LayoutSpec = Type.Object(
     index: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean({ description: 'Write the index file. Default: on in `split` mode only.' })),
+          enabled: Type.Optional(
+            Type.Boolean({ description: 'Write the index file. Default: on in `split` mode only.' }),
+          ),
           pathTemplate: Type.Optional(
-            DocumentPathTemplate('layout.index.pathTemplate', 'Path of the index file. Default `inventory/{namespace}/{name}{extension}`.'),
+            DocumentPathTemplate(
+              'layout.index.pathTemplate',
+              'Path of the index file. Default `inventory/{namespace}/{name}{extension}`.',
+            ),
           ),
         },
-        { description: 'Index file listing every per-row path, with checksum and item count.', additionalProperties: false },
+        {
+          description: 'Index file listing every per-row path, with checksum and item count.',
+          additionalProperties: false,
+        },
       ),
     ),
     filename: Type.Optional(
       Type.Object(
         {
           groupInPath: Type.Optional(
-            StringEnum(['auto', 'always', 'never'], { description: 'How `{group}` renders: `auto` and `always` use the group and drop empty segments; `never` drops it.', default: 'auto' }),
+            StringEnum(['auto', 'always', 'never'], {
+              description:
+                'How `{group}` renders: `auto` and `always` use the group and drop empty segments; `never` drops it.',
+              default: 'auto',
+            }),
           ),
           lowercaseKind: Type.Optional(Type.Boolean({ description: 'Lower-case `{kind}`.', default: true })),
           maxSegmentLength: Type.Optional(
-            Type.Integer({ description: 'Longest path segment after sanitising.', minimum: 1, maximum: 255, default: 63, format: 'int32' }),
+            Type.Integer({
+              description: 'Longest path segment after sanitising.',
+              minimum: 1,
+              maximum: 255,
+              default: 63,
+              format: 'int32',
+            }),
           ),
         },
-        { description: 'Sanitising of path segments (`/ \\ :` become `-`, dot runs become `-`).', additionalProperties: false },
+        {
+          description: 'Sanitising of path segments (`/ \\ :` become `-`, dot runs become `-`).',
+          additionalProperties: false,
+        },
       ),
     ),
   },
-  { description: 'File layout of git/gitlab exports. Only allowed on git and gitlab sinks.', additionalProperties: false },
+  {
+    description: 'File layout of git/gitlab exports. Only allowed on git and gitlab sinks.',
+    additionalProperties: false,
+  },
 );
 
 /** Fields every sink family shares. */
@@ -156,12 +195,17 @@ const commonSinkProperties = {
   tls: Type.Optional(TLSSpec),
   connectionTest: Type.Optional(
     Type.Boolean({
-      description: 'Probe the sink on every create/update and report `ConnectionVerified`. The annotation `kollect.dev/test-connection: "true"` triggers a one-shot probe instead.',
+      description:
+        'Probe the sink on every create/update and report `ConnectionVerified`. The annotation `kollect.dev/test-connection: "true"` triggers a one-shot probe instead.',
       default: true,
     }),
   ),
   cluster: Type.Optional(
-    Type.String({ description: 'Fleet partition label written with every export (Git path `{cluster}`, database `cluster` column, event key prefix).', maxLength: 253 }),
+    Type.String({
+      description:
+        'Fleet partition label written with every export (Git path `{cluster}`, database `cluster` column, event key prefix).',
+      maxLength: 253,
+    }),
   ),
   pathTemplate: Type.Optional(
     DocumentPathTemplate(
@@ -170,16 +214,21 @@ const commonSinkProperties = {
     ),
   ),
   exportMinInterval: Type.Optional(
-    ExportInterval('Default interval for inventory refs to this sink that set none. At most 24h, and at least the scope `minExportInterval`.'),
+    ExportInterval(
+      'Default interval for inventory refs to this sink that set none. At most 24h, and at least the scope `minExportInterval`.',
+    ),
   ),
   serialization: Type.Optional(SerializationSpec),
   layout: Type.Optional(LayoutSpec),
   provisioning: Type.Optional(ProvisioningSpec),
   options: Type.Optional(
     Type.Record(Type.String(), Type.String({ maxLength: 4096 }), {
-      description: 'Non-secret backend pass-through settings. Keys that look like credentials (password, token, secret, api key, access key, private key, credential) are rejected: use `secretRef`.',
+      description:
+        'Non-secret backend pass-through settings. Keys that look like credentials (password, token, secret, api key, access key, private key, credential) are rejected: use `secretRef`.',
       maxProperties: 64,
-      ...admission('keys containing password, passwd, secret, token, apikey, api_key, accesskey, access_key, secretkey, secret_key, privatekey, private_key or credential(s) are rejected'),
+      ...admission(
+        'keys containing password, passwd, secret, token, apikey, api_key, accesskey, access_key, secretkey, secret_key, privatekey, private_key or credential(s) are rejected',
+      ),
     }),
   ),
 } satisfies TProperties;
@@ -223,11 +272,17 @@ const jsonOnly: CelRule = {
 
 export const SinkPreviewStatus = Type.Object(
   {
-    renderedAt: Type.Optional(Type.String({ description: 'When the preview was computed.', format: 'date-time' })),
+    renderedAt: Type.Optional(
+      Type.String({ description: 'When the preview was computed.', format: 'date-time' }),
+    ),
     inputSampleSource: Type.Optional(Type.String({ description: 'Sample input used (`synthetic`).' })),
     provisioningMode: Type.Optional(Type.String({ description: 'Effective provisioning mode.' })),
     serializationFormat: Type.Optional(Type.String({ description: 'Effective serialization format.' })),
-    objectPath: Type.Optional(Type.String({ description: 'Rendered document path or object key for inventory `team-a/api`, generation 1.' })),
+    objectPath: Type.Optional(
+      Type.String({
+        description: 'Rendered document path or object key for inventory `team-a/api`, generation 1.',
+      }),
+    ),
     git: Type.Optional(
       Type.Object(
         {
@@ -243,35 +298,70 @@ export const SinkPreviewStatus = Type.Object(
           mode: Type.Optional(Type.String({ description: 'Resolved layout mode.' })),
           content: Type.Optional(Type.String({ description: 'Resolved content shape.' })),
           prune: Type.Optional(Type.Boolean({ description: 'Whether stale files are removed.' })),
-          samplePaths: Type.Optional(Type.Array(Type.String(), { description: 'Example paths.', maxItems: 32, 'x-kubernetes-list-type': 'atomic' })),
+          samplePaths: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'Example paths.',
+              maxItems: 32,
+              'x-kubernetes-list-type': 'atomic',
+            }),
+          ),
         },
         { description: 'Layout preview (git/gitlab).', additionalProperties: false },
       ),
     ),
     postgres: Type.Optional(
-      Type.Object({ expectedDDL: Type.Optional(Type.String({ description: 'DDL run in `ensure` mode.' })) }, { description: 'Postgres preview.', additionalProperties: false }),
+      Type.Object(
+        { expectedDDL: Type.Optional(Type.String({ description: 'DDL run in `ensure` mode.' })) },
+        { description: 'Postgres preview.', additionalProperties: false },
+      ),
     ),
     mongodb: Type.Optional(
       Type.Object(
-        { expectedIndexKeys: Type.Optional(Type.Array(Type.String(), { description: 'Fields of the unique identity index.', maxItems: 16, 'x-kubernetes-list-type': 'atomic' })) },
+        {
+          expectedIndexKeys: Type.Optional(
+            Type.Array(Type.String(), {
+              description: 'Fields of the unique identity index.',
+              maxItems: 16,
+              'x-kubernetes-list-type': 'atomic',
+            }),
+          ),
+        },
         { description: 'MongoDB preview.', additionalProperties: false },
       ),
     ),
     kafka: Type.Optional(
-      Type.Object({ topic: Type.Optional(Type.String({ description: 'Destination topic.' })) }, { description: 'Kafka preview.', additionalProperties: false }),
+      Type.Object(
+        { topic: Type.Optional(Type.String({ description: 'Destination topic.' })) },
+        { description: 'Kafka preview.', additionalProperties: false },
+      ),
     ),
-    warnings: Type.Optional(Type.Array(Type.String(), { description: 'Non-blocking implications.', maxItems: 32, 'x-kubernetes-list-type': 'atomic' })),
+    warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Non-blocking implications.',
+        maxItems: 32,
+        'x-kubernetes-list-type': 'atomic',
+      }),
+    ),
   },
-  { description: 'Side-effect-free preview, filled while the annotation `kollect.dev/preview: "true"` is set.', additionalProperties: false },
+  {
+    description:
+      'Side-effect-free preview, filled while the annotation `kollect.dev/preview: "true"` is set.',
+    additionalProperties: false,
+  },
 );
 
 export const FamilySinkStatus = Type.Object(
   {
     conditions: Type.Optional(Conditions),
-    observedGeneration: Type.Optional(Type.Integer({ description: 'Most recent generation observed.', minimum: 0, format: 'int64' })),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'Most recent generation observed.', minimum: 0, format: 'int64' }),
+    ),
     preview: Type.Optional(SinkPreviewStatus),
   },
-  { description: 'Probe results (`ConnectionVerified`, `Degraded`, `TLSInsecure`) and the optional preview.', additionalProperties: false },
+  {
+    description: 'Probe results (`ConnectionVerified`, `Degraded`, `TLSInsecure`) and the optional preview.',
+    additionalProperties: false,
+  },
 );
 export type FamilySinkStatus = Static<typeof FamilySinkStatus>;
 
@@ -285,38 +375,54 @@ const GitRef = (description: string) =>
     pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
     ...cel({
       rule: "!self.contains('..') && !self.contains('//') && !self.endsWith('.lock') && !self.endsWith('.') && !self.endsWith('/') && !self.startsWith('refs/')",
-      message: 'must be a short branch name: no "..", "//", "refs/" prefix, trailing "/" or ".", or ".lock" suffix',
+      message:
+        'must be a short branch name: no "..", "//", "refs/" prefix, trailing "/" or ".", or ".lock" suffix',
     }),
   });
 
 export const GitSpec = Type.Object(
   {
-    branch: Type.Optional(GitRef('Branch to clone and push. Overrides a `#branch=` fragment of the endpoint. Default: the remote default branch.')),
+    branch: Type.Optional(
+      GitRef(
+        'Branch to clone and push. Overrides a `#branch=` fragment of the endpoint. Default: the remote default branch.',
+      ),
+    ),
     pushPolicy: Type.Optional(
       StringEnum(['Commit', 'ForcePush'], {
-        description: '`Commit` appends commits and fast-forwards (retrying once after a fetch/rebase). `ForcePush` overwrites the branch history (warned at admission).',
+        description:
+          '`Commit` appends commits and fast-forwards (retrying once after a fetch/rebase). `ForcePush` overwrites the branch history (warned at admission).',
         default: 'Commit',
       }),
     ),
     auth: Type.Optional(
       Type.Object(
         {
-          type: Type.Optional(StringEnum(['token', 'ssh'], { description: 'HTTPS token/basic auth or SSH private key.' })),
+          type: Type.Optional(
+            StringEnum(['token', 'ssh'], { description: 'HTTPS token/basic auth or SSH private key.' }),
+          ),
           secretRef: Type.Optional(SecretReference),
         },
-        { description: 'Credential mode; `secretRef` here overrides `spec.secretRef`. Keys: `token` or `username`/`password`, `ssh-privatekey`, `known_hosts`.', additionalProperties: false },
+        {
+          description:
+            'Credential mode; `secretRef` here overrides `spec.secretRef`. Keys: `token` or `username`/`password`, `ssh-privatekey`, `known_hosts`.',
+          additionalProperties: false,
+        },
       ),
     ),
     commitMessage: Type.Optional(
       Type.String({
-        description: 'Commit subject template. Placeholders: `{namespace} {name} {cluster} {generation} {exportGeneration} {itemCount} {checksum} {checksumShort} {exportedAt} {sink} {path}`. Default `chore({cluster}/{namespace}/{name}): export {itemCount} items @ {checksumShort}`.',
+        description:
+          'Commit subject template. Placeholders: `{namespace} {name} {cluster} {generation} {exportGeneration} {itemCount} {checksum} {checksumShort} {exportedAt} {sink} {path}`. Default `chore({cluster}/{namespace}/{name}): export {itemCount} items @ {checksumShort}`.',
         maxLength: 1024,
       }),
     ),
-    commitBody: Type.Optional(Type.String({ description: 'Commit body template (same placeholders).', maxLength: 16384 })),
+    commitBody: Type.Optional(
+      Type.String({ description: 'Commit body template (same placeholders).', maxLength: 16384 }),
+    ),
     commitTrailers: Type.Optional(
       Type.Array(Type.String({ maxLength: 1024 }), {
-        description: 'Extra trailers such as `Reviewed-by: {sink}` (same placeholders). `Kollect-Export-Generation` and `Kollect-Checksum` are always added.',
+        description:
+          'Extra trailers such as `Reviewed-by: {sink}` (same placeholders). `Kollect-Export-Generation` and `Kollect-Checksum` are always added.',
         maxItems: 16,
         'x-kubernetes-list-type': 'atomic',
       }),
@@ -324,18 +430,47 @@ export const GitSpec = Type.Object(
     author: Type.Optional(
       Type.Object(
         {
-          name: Type.Optional(Type.String({ description: 'Author and committer name.', default: 'kollect', minLength: 1, maxLength: 256 })),
-          email: Type.Optional(Type.String({ description: 'Author and committer email.', default: 'kollect@kollect.dev', minLength: 1, maxLength: 256 })),
+          name: Type.Optional(
+            Type.String({
+              description: 'Author and committer name.',
+              default: 'kollect',
+              minLength: 1,
+              maxLength: 256,
+            }),
+          ),
+          email: Type.Optional(
+            Type.String({
+              description: 'Author and committer email.',
+              default: 'kollect@kollect.dev',
+              minLength: 1,
+              maxLength: 256,
+            }),
+          ),
         },
         { description: 'Commit identity.', additionalProperties: false },
       ),
     ),
-    cloneDepth: Type.Optional(Type.Integer({ description: 'Shallow clone depth.', minimum: 1, default: 1, format: 'int32' })),
-    prune: Type.Optional(Type.Boolean({ description: 'Delete files not written this round (always on for `perResource`/`split` layouts).' })),
-    engine: Type.Optional(
-      StringEnum(['go-git', 'cli'], { description: 'Kept for compatibility with the original operator; Kollect always writes with git plumbing.', default: 'go-git' }),
+    cloneDepth: Type.Optional(
+      Type.Integer({ description: 'Shallow clone depth.', minimum: 1, default: 1, format: 'int32' }),
     ),
-    forceBasicAuth: Type.Optional(Type.Boolean({ description: 'Send an explicit HTTP basic `Authorization` header for hosts that ignore URL credentials.' })),
+    prune: Type.Optional(
+      Type.Boolean({
+        description: 'Delete files not written this round (always on for `perResource`/`split` layouts).',
+      }),
+    ),
+    engine: Type.Optional(
+      StringEnum(['go-git', 'cli'], {
+        description:
+          'Kept for compatibility with the original operator; Kollect always writes with git plumbing.',
+        default: 'go-git',
+      }),
+    ),
+    forceBasicAuth: Type.Optional(
+      Type.Boolean({
+        description:
+          'Send an explicit HTTP basic `Authorization` header for hosts that ignore URL credentials.',
+      }),
+    ),
   },
   { description: 'Git settings. Required (may be empty) when `type: git`.', additionalProperties: false },
 );
@@ -345,10 +480,30 @@ export const GitLabSpec = Type.Object(
     mergeRequest: Type.Optional(
       Type.Object(
         {
-          mode: Type.Optional(StringEnum(['direct', 'merge_request'], { description: '`direct` pushes to the branch; `merge_request` pushes a stable feature branch per inventory and opens a merge request.' })),
-          targetBranch: Type.Optional(GitRef('Merge request target branch. Required when `mode: merge_request`.')),
-          branchPrefix: Type.Optional(Type.String({ description: 'Prefix of the feature branch `<prefix>/<namespace>/<name>`.', default: 'kollect', minLength: 1, maxLength: 128 })),
-          titleTemplate: Type.Optional(Type.String({ description: 'Merge request title; placeholders `{namespace}` `{name}`. Default `kollect inventory export: {namespace}/{name}`.', maxLength: 512 })),
+          mode: Type.Optional(
+            StringEnum(['direct', 'merge_request'], {
+              description:
+                '`direct` pushes to the branch; `merge_request` pushes a stable feature branch per inventory and opens a merge request.',
+            }),
+          ),
+          targetBranch: Type.Optional(
+            GitRef('Merge request target branch. Required when `mode: merge_request`.'),
+          ),
+          branchPrefix: Type.Optional(
+            Type.String({
+              description: 'Prefix of the feature branch `<prefix>/<namespace>/<name>`.',
+              default: 'kollect',
+              minLength: 1,
+              maxLength: 128,
+            }),
+          ),
+          titleTemplate: Type.Optional(
+            Type.String({
+              description:
+                'Merge request title; placeholders `{namespace}` `{name}`. Default `kollect inventory export: {namespace}/{name}`.',
+              maxLength: 512,
+            }),
+          ),
           autoMerge: Type.Optional(Type.Boolean({ description: 'Reserved: not implemented.' })),
         },
         {
@@ -369,7 +524,11 @@ export const GitLabSpec = Type.Object(
 
 export const ObjectStoreSpec = Type.Object(
   {
-    format: Type.Optional(StringEnum(['json', 'parquet'], { description: 'Object format; `serialization.format` takes precedence.' })),
+    format: Type.Optional(
+      StringEnum(['json', 'parquet'], {
+        description: 'Object format; `serialization.format` takes precedence.',
+      }),
+    ),
     hotAttributes: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
         description: 'Attributes promoted to typed Parquet columns `attr_<name>`.',
@@ -384,7 +543,9 @@ export const ObjectStoreSpec = Type.Object(
 
 export const KollectSnapshotSinkSpec = Type.Object(
   {
-    type: StringEnum(['git', 'gitlab', 's3', 'gcs'], { description: 'Backend: `git`, `gitlab`, `s3` or `gcs`.' }),
+    type: StringEnum(['git', 'gitlab', 's3', 'gcs'], {
+      description: 'Backend: `git`, `gitlab`, `s3` or `gcs`.',
+    }),
     ...commonSinkProperties,
     git: Type.Optional(GitSpec),
     gitlab: Type.Optional(GitLabSpec),
@@ -398,7 +559,8 @@ export const KollectSnapshotSinkSpec = Type.Object(
       layoutOnlyOnGit,
       {
         rule: "!has(self.serialization) || !has(self.serialization.format) || (self.type in ['git', 'gitlab'] ? self.serialization.format in ['json', 'yaml', 'ndjson'] : self.serialization.format in ['json', 'parquet', 'csv'])",
-        message: 'serialization.format is not supported by this type: git/gitlab take json, yaml or ndjson; s3/gcs take json, parquet or csv',
+        message:
+          'serialization.format is not supported by this type: git/gitlab take json, yaml or ndjson; s3/gcs take json, parquet or csv',
         fieldPath: '.serialization.format',
         reason: 'FieldValueInvalid',
       },
@@ -416,12 +578,25 @@ export const PostgresSpec = Type.Object(
     databaseRef: Type.Object(
       {
         name: ObjectName('Name of the Secret.'),
-        namespace: Type.Optional(Type.String({ description: 'Namespace of the Secret. Defaults to the sink namespace.', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+        namespace: Type.Optional(
+          Type.String({
+            description: 'Namespace of the Secret. Defaults to the sink namespace.',
+            minLength: 1,
+            maxLength: 63,
+            pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          }),
+        ),
       },
-      { description: 'Secret with the connection string under `dsn`, `url`, `connectionString` or `DATABASE_URL`.', additionalProperties: false },
+      {
+        description:
+          'Secret with the connection string under `dsn`, `url`, `connectionString` or `DATABASE_URL`.',
+        additionalProperties: false,
+      },
     ),
     table: TableName('Destination table.'),
-    schema: Type.Optional(Type.String({ description: 'Schema of the table.', default: 'public', minLength: 1, maxLength: 63 })),
+    schema: Type.Optional(
+      Type.String({ description: 'Schema of the table.', default: 'public', minLength: 1, maxLength: 63 }),
+    ),
   },
   { description: 'PostgreSQL settings. Required when `type: postgres`.', additionalProperties: false },
 );
@@ -431,9 +606,20 @@ export const MongoSpec = Type.Object(
     databaseRef: Type.Object(
       {
         name: ObjectName('Name of the Secret.'),
-        namespace: Type.Optional(Type.String({ description: 'Namespace of the Secret. Defaults to the sink namespace.', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+        namespace: Type.Optional(
+          Type.String({
+            description: 'Namespace of the Secret. Defaults to the sink namespace.',
+            minLength: 1,
+            maxLength: 63,
+            pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          }),
+        ),
       },
-      { description: 'Secret with the connection URI under `uri`, `url`, `connectionString` or `MONGODB_URI`.', additionalProperties: false },
+      {
+        description:
+          'Secret with the connection URI under `uri`, `url`, `connectionString` or `MONGODB_URI`.',
+        additionalProperties: false,
+      },
     ),
     database: Type.String({ description: 'Destination database.', minLength: 1, maxLength: 64 }),
     collection: TableName('Destination collection.'),
@@ -444,17 +630,29 @@ export const MongoSpec = Type.Object(
 export const BigQuerySpec = Type.Object(
   {
     project: Type.String({ description: 'GCP project that owns the dataset.', minLength: 1, maxLength: 128 }),
-    dataset: Type.String({ description: 'Dataset; it must exist (`ensure` creates only the table).', minLength: 1, maxLength: 1024 }),
+    dataset: Type.String({
+      description: 'Dataset; it must exist (`ensure` creates only the table).',
+      minLength: 1,
+      maxLength: 1024,
+    }),
     table: TableName('Destination table.'),
-    location: Type.Optional(Type.String({ description: 'Job location, e.g. `EU`. Default: the dataset location.', maxLength: 64 })),
+    location: Type.Optional(
+      Type.String({ description: 'Job location, e.g. `EU`. Default: the dataset location.', maxLength: 64 }),
+    ),
     secretRef: Type.Optional(SecretReference),
   },
-  { description: 'BigQuery settings (Beta). Required when `type: bigquery`. Without `secretRef` (key `credentials.json`), Application Default Credentials / Workload Identity are used.', additionalProperties: false },
+  {
+    description:
+      'BigQuery settings (Beta). Required when `type: bigquery`. Without `secretRef` (key `credentials.json`), Application Default Credentials / Workload Identity are used.',
+    additionalProperties: false,
+  },
 );
 
 export const KollectDatabaseSinkSpec = Type.Object(
   {
-    type: StringEnum(['postgres', 'mongodb', 'bigquery'], { description: 'Backend: `postgres`, `mongodb` or `bigquery`.' }),
+    type: StringEnum(['postgres', 'mongodb', 'bigquery'], {
+      description: 'Backend: `postgres`, `mongodb` or `bigquery`.',
+    }),
     ...commonSinkProperties,
     postgres: Type.Optional(PostgresSpec),
     mongodb: Type.Optional(MongoSpec),
@@ -463,7 +661,15 @@ export const KollectDatabaseSinkSpec = Type.Object(
   {
     description: 'A database sink: one row per item, kept in sync (deleted rows are deleted).',
     additionalProperties: false,
-    ...cel(...blockRules({ postgres: ['postgres'], mongodb: ['mongodb'], bigquery: ['bigquery'] }, ['postgres', 'mongodb', 'bigquery']), layoutOnlyOnGit, jsonOnly),
+    ...cel(
+      ...blockRules({ postgres: ['postgres'], mongodb: ['mongodb'], bigquery: ['bigquery'] }, [
+        'postgres',
+        'mongodb',
+        'bigquery',
+      ]),
+      layoutOnlyOnGit,
+      jsonOnly,
+    ),
   },
 );
 export type KollectDatabaseSinkSpec = Static<typeof KollectDatabaseSinkSpec>;
@@ -471,7 +677,8 @@ export type KollectDatabaseSinkSpec = Static<typeof KollectDatabaseSinkSpec>;
 // ---- event family -----------------------------------------------------------------------------
 
 const EventMode = StringEnum(['changes', 'snapshot'], {
-  description: '`changes` sends one message per row change plus a `snapshot-complete` marker per export; `snapshot` sends one whole-envelope message per export (compatibility).',
+  description:
+    '`changes` sends one message per row change plus a `snapshot-complete` marker per export; `snapshot` sends one whole-envelope message per export (compatibility).',
   default: 'changes',
 });
 
@@ -484,24 +691,53 @@ export const KafkaSpec = Type.Object(
       'x-kubernetes-list-type': 'atomic',
       ...admission('every broker host passes the SSRF guard'),
     }),
-    topic: Type.String({ description: 'Destination topic.', minLength: 1, maxLength: 249, pattern: '^[a-zA-Z0-9._-]+$' }),
+    topic: Type.String({
+      description: 'Destination topic.',
+      minLength: 1,
+      maxLength: 249,
+      pattern: '^[a-zA-Z0-9._-]+$',
+    }),
     mode: Type.Optional(EventMode),
     secretRef: Type.Optional(SecretReference),
   },
-  { description: 'Kafka settings. Required when `type: kafka`. A `secretRef` with `username` and `password`/`token` enables SASL SCRAM-SHA-256.', additionalProperties: false },
+  {
+    description:
+      'Kafka settings. Required when `type: kafka`. A `secretRef` with `username` and `password`/`token` enables SASL SCRAM-SHA-256.',
+    additionalProperties: false,
+  },
 );
 
 export const NatsSpec = Type.Object(
   {
     url: Type.Optional(
-      Type.String({ description: 'Server URL such as `nats://nats.kollect-system:4222`. Default: `spec.endpoint`.', maxLength: 2048, ...admission('passes the SSRF guard') }),
+      Type.String({
+        description: 'Server URL such as `nats://nats.kollect-system:4222`. Default: `spec.endpoint`.',
+        maxLength: 2048,
+        ...admission('passes the SSRF guard'),
+      }),
     ),
-    subject: Type.String({ description: 'Subject messages are published to.', minLength: 1, maxLength: 255, pattern: '^[^\\s*>]+$' }),
-    stream: Type.Optional(Type.String({ description: 'JetStream stream, created or updated on connect (dots become `_`).', default: 'kollect_events', minLength: 1, maxLength: 255 })),
+    subject: Type.String({
+      description: 'Subject messages are published to.',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[^\\s*>]+$',
+    }),
+    stream: Type.Optional(
+      Type.String({
+        description: 'JetStream stream, created or updated on connect (dots become `_`).',
+        default: 'kollect_events',
+        minLength: 1,
+        maxLength: 255,
+      }),
+    ),
     mode: Type.Optional(EventMode),
     secretRef: Type.Optional(SecretReference),
   },
-  { description: 'NATS JetStream settings. Required when `type: nats`. A `secretRef` holds `token` or `username`/`password`.', additionalProperties: false },
+  {
+    description:
+      'NATS JetStream settings. Required when `type: nats`. A `secretRef` holds `token` or `username`/`password`.',
+    additionalProperties: false,
+  },
 );
 
 export const KollectEventSinkSpec = Type.Object(
