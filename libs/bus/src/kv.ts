@@ -75,17 +75,17 @@ export class JsonKv<T = unknown> {
   }
 
   /** Write unconditionally; returns the new revision. */
-  put(key: string, value: T): Promise<number> {
+  async put(key: string, value: T): Promise<number> {
     return this.kv.put(key, this.encode(key, value));
   }
 
   /** Write only if the key does not exist (or was deleted); fails with "wrong last sequence" otherwise. */
-  create(key: string, value: T): Promise<number> {
+  async create(key: string, value: T): Promise<number> {
     return this.kv.create(key, this.encode(key, value));
   }
 
   /** Write only if the key is still at `revision` (compare-and-set). */
-  update(key: string, value: T, revision: number): Promise<number> {
+  async update(key: string, value: T, revision: number): Promise<number> {
     return this.kv.update(key, this.encode(key, value), revision);
   }
 

@@ -323,7 +323,7 @@ export class FencedWriter {
   }
 
   /** Put a JSON value under `key` if `fence` is still current; returns the revision. */
-  put(fence: Fence, key: string, value: unknown): Promise<number> {
+  async put(fence: Fence, key: string, value: unknown): Promise<number> {
     return this.#publish(fence, key, this.#kv.encode(key, value));
   }
 

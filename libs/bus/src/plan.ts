@@ -1,4 +1,3 @@
-import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
 import { KollectError } from '@kollect/contracts';
 import type { JsonKv } from './kv.js';
 import { InvalidPlan, PlanSchemaMismatch } from './errors.js';
@@ -9,8 +8,11 @@ export const PLAN_KEY = 'plan';
 
 /** Options of {@link watchPlan}. */
 export interface WatchPlanOptions<P> {
-  /** Expected `schemaVersion` (default the plan library's). */
-  schemaVersion?: string;
+  /**
+   * The `schemaVersion` this service understands (`PLAN_SCHEMA_VERSION` from `@kollect/plan`).
+   * The bus does not import the plan library: it only transports and gates plans.
+   */
+  schemaVersion: string;
   /** Extra validation; throw to reject a value (the previous plan stays in force). */
   validate?: (value: unknown) => P;
   /** Called when a value is rejected (schema mismatch, invalid JSON, validate() threw). */
@@ -37,13 +39,13 @@ export interface PlanWatch {
  * on the last good plan rather than on one they do not understand. `onPlan` is awaited, so plans
  * never overlap.
  */
-export function watchPlan<P extends { schemaVersion: string } = CompiledPlan>(
+export function watchPlan<P extends { schemaVersion: string }>(
   kv: JsonKv<unknown>,
   key: string,
   onPlan: (plan: P, revision: number) => void | Promise<void>,
-  opts: WatchPlanOptions<P> = {},
+  opts: WatchPlanOptions<P>,
 ): PlanWatch {
-  const want = opts.schemaVersion ?? PLAN_SCHEMA_VERSION;
+  const want = opts.schemaVersion;
   const log = opts.logger ?? silentLogger;
   const ctl = new AbortController();
   opts.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
@@ -127,9 +129,9 @@ export async function putPlan<P extends { schemaVersion: string }>(
   kv: JsonKv<unknown>,
   key: string,
   plan: P,
-  opts: { schemaVersion?: string } = {},
+  opts: { schemaVersion: string },
 ): Promise<number> {
-  const want = opts.schemaVersion ?? PLAN_SCHEMA_VERSION;
+  const want = opts.schemaVersion;
   if (plan.schemaVersion !== want) throw PlanSchemaMismatch(key, plan.schemaVersion, want);
   return kv.put(key, plan);
 }

@@ -146,7 +146,7 @@ export async function publishBytes(
 }
 
 /** JSON-encode `msg` and publish it (see {@link publishBytes}). */
-export function publishJson(
+export async function publishJson(
   bus: Bus,
   subject: string,
   msg: unknown,

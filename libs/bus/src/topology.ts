@@ -27,8 +27,10 @@ export interface StreamLimits {
 }
 
 /**
- * Options of {@link ensureTopology}. Every limit has a default suitable for one cluster of up to
- * ~100k objects; size the byte limits to your disk.
+ * Options of {@link ensureTopology}. Byte limits default to unlimited (-1) because JetStream
+ * *reserves* a stream's `max_bytes` against the server's `max_file_store` when the stream is
+ * created: generous defaults would fail on a small server ("insufficient storage resources").
+ * Age limits and per-subject compaction bound the data instead; set byte limits to fit your disk.
  */
 export interface TopologyOptions {
   /** Names to use (see {@link busNames}); a string is a prefix. Default: the contract names. */
@@ -37,16 +39,16 @@ export interface TopologyOptions {
   replicas?: number;
   /** `file` (default, survives restarts) or `memory` (tests only). */
   storage?: 'file' | 'memory';
-  /** KOLLECT_OBJECTS: the compacted mirror. Default: no age limit, 10 GiB, dedupe 2 min. */
+  /** KOLLECT_OBJECTS: the compacted mirror. Default: no age or byte limit, dedupe 2 min. */
   objects?: StreamLimits & {
     /** Let publishers set a per-message TTL (`Nats-TTL`, server >= 2.11), e.g. to expire tombstones. */
     allowMsgTtl?: boolean;
   };
-  /** KOLLECT_ROWS: the extractor -> aggregator work queue. Default: no age limit, 2 GiB, discard new. */
+  /** KOLLECT_ROWS: the extractor -> aggregator work queue. Default: no limit; discard new when one is set. */
   rows?: StreamLimits;
-  /** KOLLECT_SNAPSHOTS: public snapshot diffs. Default: 7 days, 5 GiB, discard old. */
+  /** KOLLECT_SNAPSHOTS: public snapshot diffs. Default: 7 days, discard old. */
   snapshots?: StreamLimits;
-  /** KOLLECT_STATUS: status reports. Default: 1 hour, 256 MiB. */
+  /** KOLLECT_STATUS: status reports. Default: 1 hour. */
   status?: StreamLimits;
   /** kollect_plan: compiled plans. Default history 5. */
   plan?: { history?: number; maxBytes?: number };
@@ -113,7 +115,7 @@ export function desiredStreams(opts: TopologyOptions = {}): StreamConfig[] {
     discard: DiscardPolicy.Old,
     max_msgs_per_subject: 1,
     max_age: ms(o.maxAgeMs ?? 0),
-    max_bytes: o.maxBytes ?? 10 * 1024 ** 3,
+    max_bytes: o.maxBytes ?? -1,
     max_msg_size: o.maxMsgSize ?? -1,
     duplicate_window: ms(o.duplicateWindowMs ?? 2 * MINUTE),
     ...(o.allowMsgTtl ? { allow_msg_ttl: true } : {}),
@@ -126,7 +128,7 @@ export function desiredStreams(opts: TopologyOptions = {}): StreamConfig[] {
     retention: RetentionPolicy.Workqueue,
     discard: DiscardPolicy.New,
     max_age: ms(r.maxAgeMs ?? 0),
-    max_bytes: r.maxBytes ?? 2 * 1024 ** 3,
+    max_bytes: r.maxBytes ?? -1,
     max_msg_size: r.maxMsgSize ?? -1,
     duplicate_window: ms(r.duplicateWindowMs ?? 2 * MINUTE),
   };
@@ -139,7 +141,7 @@ export function desiredStreams(opts: TopologyOptions = {}): StreamConfig[] {
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     max_age: ms(s.maxAgeMs ?? 7 * DAY),
-    max_bytes: s.maxBytes ?? 5 * 1024 ** 3,
+    max_bytes: s.maxBytes ?? -1,
     max_msg_size: s.maxMsgSize ?? -1,
     duplicate_window: ms(s.duplicateWindowMs ?? 2 * MINUTE),
   };
@@ -151,7 +153,7 @@ export function desiredStreams(opts: TopologyOptions = {}): StreamConfig[] {
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     max_age: ms(st.maxAgeMs ?? HOUR),
-    max_bytes: st.maxBytes ?? 256 * 1024 ** 2,
+    max_bytes: st.maxBytes ?? -1,
     max_msg_size: st.maxMsgSize ?? -1,
     duplicate_window: ms(st.duplicateWindowMs ?? 2 * MINUTE),
   };
