@@ -388,28 +388,39 @@ describe('compilePlan — interval and size precedence (SEED-SPEC §6.2, §15.9)
     });
   }
 
-  it('maxExportBytes: the ref replaces the inventory value (even when larger), capped by the global cap', () => {
+  it('maxExportBytes: the ref replaces the inventory value (even when larger); no ref → inventory → global cap', () => {
     const r = compilePlan(
       input({
-        databaseSinks: [
-          postgresSink('team-a', 'a'),
-          postgresSink('team-a', 'b'),
-          postgresSink('team-a', 'c'),
-        ],
+        databaseSinks: [postgresSink('team-a', 'a'), postgresSink('team-a', 'b')],
+        snapshotSinks: [gitSink('team-a', 'c')],
         inventories: [
           inventory('team-a', 'inv', {
             maxExportBytes: 100_000,
-            databaseSinkRefs: [
-              { name: 'a', maxExportBytes: 500_000 },
-              'b',
-              { name: 'c', maxExportBytes: 9_999_999 },
-            ],
+            databaseSinkRefs: [{ name: 'a', maxExportBytes: 500_000 }, 'b'],
           }),
+          inventory('team-a', 'capped', { snapshotSinkRefs: ['c'] }),
         ],
       }),
     );
-    const m = Object.fromEntries(r.plan.inventories[0]!.bindings.map((b) => [b.sink.name, b.maxExportBytes]));
+    const m = Object.fromEntries(
+      r.plan.inventories.flatMap((i) => i.bindings.map((b) => [b.sink.name, b.maxExportBytes])),
+    );
     expect(m).toEqual({ a: 500_000, b: 100_000, c: 1_572_864 });
+  });
+
+  it('a ref above the global cap is invalid (admission re-run at reconcile) and holds the inventory', () => {
+    const r = compilePlan(
+      input({
+        databaseSinks: [postgresSink('team-a', 'a')],
+        inventories: [
+          inventory('team-a', 'inv', { databaseSinkRefs: [{ name: 'a', maxExportBytes: 9_999_999 }] }),
+        ],
+      }),
+    );
+    expect(r.plan.inventories[0]!.hold?.reason).toBe('InvalidSpec');
+    expect(cond(statusOf(r, 'KollectInventory', 'team-a', 'inv'), 'Degraded')?.message).toContain(
+      'databaseSinkRefs[0].maxExportBytes',
+    );
   });
 
   it('a cluster inventory has no spec-level maxExportBytes: refs get the global cap unless they override', () => {
@@ -752,6 +763,34 @@ describe('compilePlan — references, suspend, discovery (SEED-SPEC §3.4, §3.6
     expect(cond(statusOf(r, 'KollectProfile', 'team-a', 'p'), 'Degraded')).toMatchObject({
       reason: 'InvalidSpec',
     });
+  });
+
+  it('the crd-types admission rules run at reconcile: a bare object.… path makes the profile invalid (SEED-SPEC §15.15)', () => {
+    const r = compilePlan(
+      input({
+        profiles: [
+          profile('team-a', 'p', DEPLOYMENT, {
+            attributes: [{ name: 'replicas', path: 'object.spec.replicas' }],
+          }),
+        ],
+        targets: [target('team-a', 't', { profileRef: 'p' })],
+      }),
+    );
+    expect(r.plan.targets).toEqual([]);
+    const s = statusOf(r, 'KollectTarget', 'team-a', 't');
+    expect(cond(s, 'Degraded')).toMatchObject({ reason: 'ProfileInvalid' });
+    expect(cond(s, 'Degraded')?.message).toContain('spec.attributes[0].path');
+  });
+
+  it('the SSRF guard rejects a loopback sink endpoint unless private endpoints are allowed (test beds)', () => {
+    const objects = {
+      snapshotSinks: [gitSink('team-a', 'git', { endpoint: 'http://127.0.0.1:9418/repo.git' })],
+      inventories: [inventory('team-a', 'inv', { snapshotSinkRefs: ['git'] })],
+    };
+    expect(compilePlan(input(objects)).plan.inventories[0]!.hold?.reason).toBe('SinkInvalid');
+    const allowed = compilePlan(input(objects, { settings: { ...SETTINGS, allowPrivateEndpoints: true } }));
+    expect(allowed.plan.inventories[0]!.hold).toBeUndefined();
+    expect(allowed.plan.sinks[0]!.spec['endpoint']).toBe('http://127.0.0.1:9418/repo.git');
   });
 
   it('tenant mode rejects cluster kinds at runtime', () => {

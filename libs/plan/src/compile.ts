@@ -12,7 +12,12 @@ import {
 import {
   DEFAULT_SINK_NAMESPACE,
   FINALIZERS,
-  tryParseDuration,
+  normalizeSinkRefs,
+  SINK_FAMILIES,
+  SINK_KINDS,
+  SINK_REF_FIELDS,
+  type InventorySinkRef,
+  type InventorySinkRefListEntry,
   type KollectClusterInventory,
   type KollectClusterTarget,
   type KollectInventory,
@@ -60,16 +65,9 @@ import {
   type EffectiveScope,
 } from './scope.js';
 import { matchesLabelSelector, ruleLabelSelector } from './selectors.js';
-import {
-  normalizeSinkRefList,
-  SINK_FAMILIES,
-  SINK_KIND_BY_FAMILY,
-  SINK_REFS_FIELD,
-  sinkSizeLimit,
-  type SinkRefEntry,
-} from './sinks.js';
+import { sinkSizeLimit } from './sinks.js';
 import type { DesiredStatus, StatusSubject } from './status-model.js';
-import { structuralValidator, type ObjectValidator, type ValidationContext } from './validation.js';
+import { admissionValidator, type ObjectValidator, type ValidationContext } from './validation.js';
 import {
   PLAN_SCHEMA_VERSION,
   targetKey,
@@ -105,7 +103,7 @@ export interface CompileResult {
 }
 
 export interface CompileOptions {
-  /** Schema + admission checks per object; defaults to the structural checks. */
+  /** Schema + admission checks per object; defaults to {@link admissionValidator} (crd-types). */
   validator?: ObjectValidator;
 }
 
@@ -174,7 +172,7 @@ type ProfileResolution =
  * noted where they are made.
  */
 export function compilePlan(input: CompileInput, options: CompileOptions = {}): CompileResult {
-  const validator = options.validator ?? structuralValidator;
+  const validator = options.validator ?? admissionValidator;
   const { settings, discovery } = input;
   const objs: KollectObjects = input.objects;
   const vctx: ValidationContext = {
@@ -322,7 +320,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     if (!obj || isDeleting(obj)) return undefined;
     let r = sinkCache.get(key);
     if (!r) {
-      const kind = SINK_KIND_BY_FAMILY[family];
+      const kind = SINK_KINDS[family];
       const c = check(kind, obj as never) as { ok: boolean; errors: string[]; value?: SinkObj };
       if (!c.ok || !c.value) r = { obj, ok: false, errors: c.errors };
       else {
@@ -640,7 +638,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
 
   interface RefOutcome {
     family: SinkFamily;
-    ref: SinkRefEntry;
+    ref: InventorySinkRef;
     namespace: string;
     denied?: string;
     missing?: boolean;
@@ -651,14 +649,14 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
 
   function resolveRefs(
     spec: { snapshotSinkRefs?: unknown; databaseSinkRefs?: unknown; eventSinkRefs?: unknown },
-    nsFor: (ref: SinkRefEntry) => string,
+    nsFor: (ref: InventorySinkRef) => string,
     scope: EffectiveScope | undefined,
     staticRefs: boolean,
   ): RefOutcome[] {
     const out: RefOutcome[] = [];
     for (const family of SINK_FAMILIES) {
-      const list = normalizeSinkRefList(
-        spec[SINK_REFS_FIELD[family]] as (string | SinkRefEntry)[] | undefined,
+      const list = normalizeSinkRefs(
+        spec[SINK_REF_FIELDS[family]] as InventorySinkRefListEntry[] | undefined,
       );
       for (const ref of list) {
         const namespace = nsFor(ref);
@@ -694,9 +692,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       return degraded(
         R.SinkNotFound,
         missing
-          .map(
-            (r) => `${SINK_KIND_BY_FAMILY[r.family]} "${r.ref.name}" not found in namespace "${r.namespace}"`,
-          )
+          .map((r) => `${SINK_KINDS[r.family]} "${r.ref.name}" not found in namespace "${r.namespace}"`)
           .join('; '),
       );
     const invalid = refs.filter((r) => r.invalid);
@@ -704,9 +700,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       return degraded(
         R.SinkInvalid,
         invalid
-          .map(
-            (r) => `${SINK_KIND_BY_FAMILY[r.family]} ${r.namespace}/${r.ref.name} is invalid: ${r.invalid}`,
-          )
+          .map((r) => `${SINK_KINDS[r.family]} ${r.namespace}/${r.ref.name} is invalid: ${r.invalid}`)
           .join('; '),
       );
     return undefined;
@@ -740,8 +734,8 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
 
   function bindingsOf(
     refs: RefOutcome[],
-    chain: (r: RefOutcome) => (number | undefined)[],
-    floorMs: number,
+    inventoryInterval: string | undefined,
+    scope: EffectiveScope | undefined,
     bytes: (r: RefOutcome) => number,
   ): SinkBinding[] {
     const out: SinkBinding[] = [];
@@ -751,7 +745,12 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       out.push({
         sink: r.sink.ref,
         type: r.sink.type,
-        exportMinIntervalMs: effectiveInterval(chain(r), DEFAULT_EXPORT_INTERVAL_MS, floorMs),
+        exportMinIntervalMs: effectiveInterval(
+          r.ref.exportMinInterval,
+          r.sink.spec['exportMinInterval'] as string | undefined,
+          inventoryInterval,
+          scope,
+        ),
         maxExportBytes: Math.min(bytes(r), settings.maxExportBytes),
       });
     }
@@ -771,8 +770,6 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       const s = boundSinks.get(sinkKey(b.sink));
       return s !== undefined && sinkSizeLimit(s, b.maxExportBytes) !== undefined;
     });
-  const duration = (v: string | undefined): number | undefined =>
-    v === undefined ? undefined : tryParseDuration(v);
 
   for (const inv of [...objs.inventories].sort(byName)) {
     const subject = subjectOf('KollectInventory', inv);
@@ -782,17 +779,11 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     const c = check('KollectInventory', inv);
     const spec = (c.value?.spec ?? inv.spec ?? {}) as KollectInventory['spec'];
     const scope = scopeFor(subject.namespace);
-    const floor = scope?.minExportIntervalMs ?? 0;
     const refs = c.ok ? resolveRefs(spec, () => subject.namespace, scope, false) : [];
-    const invInterval = duration(spec.exportMinInterval);
     let bindings = bindingsOf(
       refs,
-      (r) => [
-        duration(r.ref.exportMinInterval),
-        duration((r.sink?.spec['exportMinInterval'] as string | undefined) ?? undefined),
-        invInterval,
-      ],
-      floor,
+      spec.exportMinInterval,
+      scope,
       (r) => r.ref.maxExportBytes ?? spec.maxExportBytes ?? settings.maxExportBytes,
     );
     let problem: DesiredCondition | undefined;
@@ -813,7 +804,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       targets: targets.map(targetKey),
       dedupe: 'keepAll',
       gvrs: gvrsOf(targets.map(targetKey)),
-      exportMinIntervalMs: effectiveInterval([invInterval], DEFAULT_EXPORT_INTERVAL_MS, floor),
+      exportMinIntervalMs: effectiveInterval(undefined, undefined, spec.exportMinInterval, scope),
       bindings,
       ...(problem && !deleting ? { hold: { reason: problem.reason, message: problem.message } } : {}),
       ...(deleting ? { deleting: true as const } : {}),
@@ -846,19 +837,13 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     if (deleting && !(meta(inv).finalizers ?? []).includes(FINALIZERS.clusterInventory)) continue;
     const c = check('KollectClusterInventory', inv);
     const spec = (c.value?.spec ?? inv.spec ?? {}) as KollectClusterInventory['spec'];
-    const floor = clusterScope?.minExportIntervalMs ?? 0;
     const sinkNs = spec.sinkNamespace ?? DEFAULT_SINK_NAMESPACE;
     const refs =
       c.ok && !settings.tenantMode ? resolveRefs(spec, (r) => r.namespace ?? sinkNs, clusterScope, true) : [];
-    const invInterval = duration(spec.exportMinInterval);
     let bindings = bindingsOf(
       refs,
-      (r) => [
-        duration(r.ref.exportMinInterval),
-        duration((r.sink?.spec['exportMinInterval'] as string | undefined) ?? undefined),
-        invInterval,
-      ],
-      floor,
+      spec.exportMinInterval,
+      clusterScope,
       // SEED-SPEC §3.7: no spec-level maxExportBytes; each ref gets the global cap unless it overrides it.
       (r) => r.ref.maxExportBytes ?? settings.maxExportBytes,
     );
@@ -962,7 +947,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       targets: targetKeys,
       dedupe: spec.dedupe ?? 'keepAll',
       gvrs: gvrsOf(targetKeys),
-      exportMinIntervalMs: effectiveInterval([invInterval], DEFAULT_EXPORT_INTERVAL_MS, floor),
+      exportMinIntervalMs: effectiveInterval(undefined, undefined, spec.exportMinInterval, clusterScope),
       bindings,
       ...hold,
       ...(deleting ? { deleting: true as const } : {}),
@@ -1152,7 +1137,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
   for (const family of SINK_FAMILIES) {
     for (const s of [...familySinks[family]].sort(byName)) {
       if (isDeleting(s)) continue;
-      const subject = subjectOf(SINK_KIND_BY_FAMILY[family], s);
+      const subject = subjectOf(SINK_KINDS[family], s);
       const tls = (s.spec as { tls?: { insecureSkipVerify?: boolean } } | undefined)?.tls;
       const conditions = tls?.insecureSkipVerify
         ? [

@@ -31,16 +31,11 @@ export {
   gvkLabel,
   type EffectiveScope,
 } from './scope.js';
-export {
-  normalizeSinkRefList,
-  sinkSizeLimit,
-  SINK_KIND_BY_FAMILY,
-  SINK_REFS_FIELD,
-  SINK_FAMILIES,
-  type SinkRefEntry,
-} from './sinks.js';
+export { sinkSizeLimit } from './sinks.js';
 export {
   structuralValidator,
+  admissionValidator,
+  memoizeValidator,
   type ObjectValidator,
   type ObjectCheck,
   type ValidationContext,

@@ -1,38 +1,40 @@
 import type { SinkFamily } from '@kollect/contracts';
-import { tryParseDuration, type KollectClusterScope, type KollectScope } from '@kollect/crd-types';
+import {
+  effectiveScope as smallestNamed,
+  gvkAllowed,
+  namespaceAllowed,
+  resolveExportInterval,
+  scopeFloorMs,
+  sinkAllowed,
+  staticRefNamespaceAllowed,
+  type KollectClusterScope,
+  type KollectClusterScopeSpec,
+  type KollectScope,
+  type KollectScopeSpec,
+} from '@kollect/crd-types';
 import type { NamespaceCeiling } from './namespaces.js';
 import type { Gvk } from './types.js';
 
 /**
- * KollectScope / KollectClusterScope enforcement, exactly SEED-SPEC §7.2 ("hard degrade"):
- * every empty list means "no restriction"; when several scopes exist the lexicographically
- * smallest name wins; GVKs match case-insensitively; a violation means no collection (targets)
- * or no export (inventories).
+ * KollectScope / KollectClusterScope enforcement at reconcile, exactly SEED-SPEC §7.2 ("hard
+ * degrade"): every empty list means "no restriction"; when several scopes exist the
+ * lexicographically smallest name wins; GVKs match case-insensitively; a violation means no
+ * collection (targets) or no export (inventories). The ceiling predicates are the crd-types ones
+ * (shared with admission); this module adds which scope applies and the condition messages.
  */
 
-/** The fields shared by both scope kinds, as the compiler reads them. */
+/** The scope that applies to one namespace (or to cluster kinds). */
 export interface EffectiveScope {
   kind: 'KollectScope' | 'KollectClusterScope';
   name: string;
-  allowedGVKs: readonly Gvk[];
-  allowedNamespaces: readonly string[];
-  deniedNamespaces: readonly string[];
-  /** Floor for every export interval, in ms (0 when unset or unparsable). */
+  spec: KollectScopeSpec | KollectClusterScopeSpec;
+  /** Floor for every export interval, in ms (0 when unset). */
   minExportIntervalMs: number;
-  sinkRefs: Readonly<Record<SinkFamily, readonly string[]>>;
-  /** Cluster scope only: namespaces cluster kinds may reference for profiles and sinks. */
-  allowedStaticRefNamespaces: readonly string[];
 }
 
-/** Pick the scope that applies: the smallest name among those given (none → undefined). */
+/** Pick the applicable scope among those given: the smallest name, ignoring ones being deleted. */
 export function pickScope<T extends KollectScope | KollectClusterScope>(scopes: readonly T[]): T | undefined {
-  let best: T | undefined;
-  for (const s of scopes) {
-    const name = s.metadata.name ?? '';
-    if (s.metadata.deletionTimestamp) continue;
-    if (best === undefined || name < (best.metadata.name ?? '')) best = s;
-  }
-  return best;
+  return smallestNamed(scopes.filter((s) => !s.metadata.deletionTimestamp));
 }
 
 export function effectiveScope(
@@ -40,40 +42,14 @@ export function effectiveScope(
 ): EffectiveScope | undefined {
   if (!scope) return undefined;
   const spec = scope.spec ?? {};
-  const floor = spec.minExportInterval === undefined ? 0 : (tryParseDuration(spec.minExportInterval) ?? 0);
-  return {
-    kind: scope.kind,
-    name: scope.metadata.name ?? '',
-    allowedGVKs: (spec.allowedGVKs ?? []).map((g) => ({
-      group: g.group ?? '',
-      version: g.version,
-      kind: g.kind,
-    })),
-    allowedNamespaces: spec.allowedNamespaces ?? [],
-    deniedNamespaces: spec.deniedNamespaces ?? [],
-    minExportIntervalMs: floor,
-    sinkRefs: {
-      snapshot: spec.snapshotSinkRefs ?? [],
-      database: spec.databaseSinkRefs ?? [],
-      event: spec.eventSinkRefs ?? [],
-    },
-    allowedStaticRefNamespaces:
-      'allowedStaticRefNamespaces' in spec ? (spec.allowedStaticRefNamespaces ?? []) : [],
-  };
+  return { kind: scope.kind, name: scope.metadata.name ?? '', spec, minExportIntervalMs: scopeFloorMs(spec) };
 }
 
 export function ceilingOf(scope: EffectiveScope | undefined): NamespaceCeiling {
-  return scope
-    ? { allowedNamespaces: scope.allowedNamespaces, deniedNamespaces: scope.deniedNamespaces }
-    : { allowedNamespaces: [], deniedNamespaces: [] };
-}
-
-function gvkEqualFold(a: Gvk, b: Gvk): boolean {
-  return (
-    a.group.toLowerCase() === b.group.toLowerCase() &&
-    a.version.toLowerCase() === b.version.toLowerCase() &&
-    a.kind.toLowerCase() === b.kind.toLowerCase()
-  );
+  return {
+    allowedNamespaces: scope?.spec.allowedNamespaces ?? [],
+    deniedNamespaces: scope?.spec.deniedNamespaces ?? [],
+  };
 }
 
 /** Human form of a GVK for messages: `apps/v1/Deployment`, core `v1/Secret`. */
@@ -83,8 +59,8 @@ export function gvkLabel(g: Gvk): string {
 
 /** The first GVK the scope does not allow, or undefined when all are allowed. */
 export function deniedGvk(scope: EffectiveScope | undefined, gvks: readonly Gvk[]): Gvk | undefined {
-  if (!scope || scope.allowedGVKs.length === 0) return undefined;
-  return gvks.find((g) => !scope.allowedGVKs.some((a) => gvkEqualFold(a, g)));
+  if (!scope) return undefined;
+  return gvks.find((g) => !gvkAllowed(scope.spec, g));
 }
 
 /** A violation message, or undefined: any namespace inside `deniedNamespaces` or outside a non-empty `allowedNamespaces`. */
@@ -93,18 +69,11 @@ export function namespaceViolation(
   namespaces: readonly string[],
 ): string | undefined {
   if (!scope) return undefined;
-  const denied = new Set(scope.deniedNamespaces);
-  for (const ns of namespaces) {
-    if (denied.has(ns))
-      return `workload namespace "${ns}" is in ${scope.kind} "${scope.name}" deniedNamespaces`;
-  }
-  if (scope.allowedNamespaces.length === 0) return undefined;
-  const allowed = new Set(scope.allowedNamespaces);
-  for (const ns of namespaces) {
-    if (!allowed.has(ns))
-      return `workload namespace "${ns}" is not in ${scope.kind} "${scope.name}" allowedNamespaces`;
-  }
-  return undefined;
+  const bad = namespaces.find((ns) => !namespaceAllowed(scope.spec, ns));
+  if (bad === undefined) return undefined;
+  return (scope.spec.deniedNamespaces ?? []).includes(bad)
+    ? `workload namespace "${bad}" is in ${scope.kind} "${scope.name}" deniedNamespaces`
+    : `workload namespace "${bad}" is not in ${scope.kind} "${scope.name}" allowedNamespaces`;
 }
 
 /** A violation message when a family allow-list is non-empty and does not name the sink. */
@@ -113,9 +82,7 @@ export function sinkViolation(
   family: SinkFamily,
   name: string,
 ): string | undefined {
-  if (!scope) return undefined;
-  const allowed = scope.sinkRefs[family];
-  if (allowed.length === 0 || allowed.includes(name)) return undefined;
+  if (!scope || sinkAllowed(scope.spec, family, name)) return undefined;
   return `${family} sink ref "${name}" is not in ${scope.kind} "${scope.name}" ${family}SinkRefs`;
 }
 
@@ -127,23 +94,22 @@ export function staticRefViolation(
 ): string | undefined {
   if (
     !scope ||
-    scope.allowedStaticRefNamespaces.length === 0 ||
-    scope.allowedStaticRefNamespaces.includes(namespace)
+    scope.kind !== 'KollectClusterScope' ||
+    staticRefNamespaceAllowed(scope.spec as KollectClusterScopeSpec, namespace)
   )
     return undefined;
   return `${what} namespace "${namespace}" is not in ${scope.kind} "${scope.name}" allowedStaticRefNamespaces`;
 }
 
 /**
- * The effective export interval (SEED-SPEC §6.2, §15.9): the first set value of the chain
- * (ref → sink → inventory, default 30 s), clamped up to the scope floor. The floor also replaces
- * `0` ("only on change"), because 0 is below any positive floor.
+ * The effective export interval of a binding in ms (SEED-SPEC §6.2, §15.9): ref → sink →
+ * inventory (30 s), clamped up to the scope floor, which also replaces `0`.
  */
 export function effectiveInterval(
-  chain: readonly (number | undefined)[],
-  defaultMs: number,
-  floorMs: number,
+  ref: string | undefined,
+  sink: string | undefined,
+  inventory: string | undefined,
+  scope: EffectiveScope | undefined,
 ): number {
-  const chosen = chain.find((v) => v !== undefined) ?? defaultMs;
-  return Math.max(chosen, floorMs);
+  return resolveExportInterval(ref, sink, inventory, scope?.spec);
 }

@@ -1,45 +1,15 @@
-import type { SinkFamily } from '@kollect/contracts';
 import type { CompiledSink } from './types.js';
-
-/** The CR kind of each sink family. */
-export const SINK_KIND_BY_FAMILY = {
-  snapshot: 'KollectSnapshotSink',
-  database: 'KollectDatabaseSink',
-  event: 'KollectEventSink',
-} as const satisfies Record<SinkFamily, string>;
-
-/** The inventory spec field of each family's refs. */
-export const SINK_REFS_FIELD = {
-  snapshot: 'snapshotSinkRefs',
-  database: 'databaseSinkRefs',
-  event: 'eventSinkRefs',
-} as const satisfies Record<SinkFamily, string>;
-
-export const SINK_FAMILIES: readonly SinkFamily[] = ['snapshot', 'database', 'event'];
-
-/** One binding in an inventory's sink ref list, in object form. */
-export interface SinkRefEntry {
-  name: string;
-  namespace?: string;
-  exportMinInterval?: string;
-  maxExportBytes?: number;
-}
-
-/** Normalize an `InventorySinkRefList` (plain names or objects) into objects (SEED-SPEC §3.1). */
-export function normalizeSinkRefList(list: readonly (string | SinkRefEntry)[] | undefined): SinkRefEntry[] {
-  return (list ?? []).map((e) => (typeof e === 'string' ? { name: e } : { ...e }));
-}
 
 /**
  * The largest single payload a bound sink accepts, when the backend has a limit that the
  * export size drives; undefined = no practical limit. This gates `ExportShardWarning`.
  *
- * Decision (documented in the controller README): only event sinks in `mode: snapshot` carry a
- * whole export in one message, and both Kafka (`message.max.bytes`, 1 MB default) and NATS
- * (`max_payload`, 1 MB default) cap a message, so the export is split into parts of at most
- * `maxExportBytes`. Every other backend writes rows or objects without a per-export limit: Git
- * files and S3/GCS objects have none that matters, Postgres/MongoDB/BigQuery write one row or
- * document per item, and `mode: changes` event sinks send one message per row.
+ * Decision: only event sinks in `mode: snapshot` carry a whole export in one message, and both
+ * Kafka (`message.max.bytes`, 1 MB default) and NATS (`max_payload`, 1 MB default) cap a message,
+ * so the export is split into parts of at most `maxExportBytes`. Every other backend writes rows
+ * or objects without a per-export limit: Git files and S3/GCS objects have none that matters,
+ * Postgres/MongoDB/BigQuery write one row or document per item, and `mode: changes` event sinks
+ * send one message per row.
  */
 export function sinkSizeLimit(
   sink: Pick<CompiledSink, 'type' | 'spec'>,

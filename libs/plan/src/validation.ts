@@ -1,4 +1,4 @@
-import type { KollectKind, KollectObjectByKind } from '@kollect/crd-types';
+import { checkObject, type KollectKind, type KollectObjectByKind } from '@kollect/crd-types';
 
 /**
  * Re-validation at reconcile time (SEED-SPEC §9.4, §15.15): webhooks may be off (team
@@ -59,3 +59,44 @@ export const structuralValidator: ObjectValidator = (kind, obj) => {
   }
   return errors.length ? { ok: false, errors } : { ok: true, errors, value: obj };
 };
+
+/**
+ * The real thing: the crd-types schema (with CRD defaults and CEL rules) plus the admission
+ * rules, exactly what a validating webhook would run — minus the scope ceilings, which the
+ * compiler enforces itself with runtime semantics. Unknown fields are ignored (the apiserver
+ * prunes them). The SSRF guard honours `allowPrivateEndpoints` (test beds), which also admits
+ * `file://` Git remotes.
+ */
+export const admissionValidator: ObjectValidator = (kind, obj, ctx) => {
+  const r = checkObject(
+    kind,
+    obj,
+    {
+      tenantMode: ctx.tenantMode,
+      globalMaxExportBytes: ctx.maxExportBytes,
+      allowPrivateEndpoints: ctx.allowPrivateEndpoints,
+      allowFileEndpoints: ctx.allowPrivateEndpoints,
+    },
+    { unknownFields: 'ignore' },
+  );
+  if (r.ok && r.value !== undefined) return { ok: true, errors: [], value: r.value };
+  const errors = r.issues
+    .filter((i) => i.severity === 'error')
+    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+  return { ok: false, errors: errors.length ? errors : ['invalid object'] };
+};
+
+/**
+ * Cache checks per object instance (the controller keeps unchanged objects as the same instances
+ * between compiles, so only edited objects are re-validated; CEL compilation is not free).
+ */
+export function memoizeValidator(inner: ObjectValidator): ObjectValidator {
+  const cache = new WeakMap<object, ObjectCheck<KollectKind>>();
+  return ((kind, obj, ctx) => {
+    const hit = cache.get(obj);
+    if (hit) return hit;
+    const r = inner(kind, obj, ctx);
+    cache.set(obj, r as ObjectCheck<KollectKind>);
+    return r;
+  }) as ObjectValidator;
+}
