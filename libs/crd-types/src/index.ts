@@ -15,6 +15,7 @@ export { formatPath, type PathSegment } from './path.js';
 export * from './validate.js';
 export * from './sink-refs.js';
 export { SAMPLES, sample, sampleDocuments } from './samples/index.js';
+export { SCHEMA_INVALID_CASES, invalidDocument, type SchemaInvalidCase } from './samples/invalid.js';
 
 export * from './schema/common.js';
 export { StringEnum, type CelRule, type KubeKeywords } from './schema/keywords.js';
