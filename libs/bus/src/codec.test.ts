@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KollectError } from '@kollect/contracts';
+import { KollectError, stateKeySegment } from '@kollect/contracts';
 import { decodeJson, decodeKvSegment, encodeJson, encodeKvSegment, kvKey, parseKvKey } from './codec.js';
 
 const KV_KEY_RE = /^[-/_=.a-zA-Z0-9]+$/;
@@ -50,6 +50,10 @@ describe('kvKey encoding', () => {
       expect(seg).toMatch(KV_KEY_RE);
       expect(decodeKvSegment(seg)).toBe(s);
     }
+  });
+
+  it('agrees with the contracts library, which builds kollect_state keys the same way', () => {
+    for (const s of tricky) expect(encodeKvSegment(s)).toBe(stateKeySegment(s));
   });
 
   it('keeps the readable characters as they are', () => {
