@@ -8,13 +8,11 @@ describe('testbed: GCS (fake-gcs-server emulator)', () => {
     requireTestbed('gcs');
     const storage = new Storage({ apiEndpoint: testbedEnv.gcsEndpoint, projectId: testbedEnv.gcsProject });
     const [bucket] = await storage.createBucket(uniqueName('smoke'));
-    await bucket
-      .file('inv/a.json')
-      .save('{"a":1}', {
-        resumable: false,
-        contentType: 'application/json',
-        metadata: { metadata: { generation: '3' } },
-      });
+    await bucket.file('inv/a.json').save('{"a":1}', {
+      resumable: false,
+      contentType: 'application/json',
+      metadata: { metadata: { generation: '3' } },
+    });
     await bucket.file('inv/b.json').save('{"b":2}', { resumable: false });
     await bucket.file('other/c.json').save('{}', { resumable: false });
     const [content] = await bucket.file('inv/a.json').download();

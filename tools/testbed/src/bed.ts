@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { binPath, COMPONENTS, componentDir, ensureComponent, type ComponentName } from './components.js';
 import { fmtMs, info, TestbedError, warn } from './log.js';
 import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile } from './paths.js';
-import { freePorts, isAlive, portFree, spawnDetached, tailFile, terminate, waitFor } from './proc.js';
+import {
+  freePorts,
+  groupRss,
+  isAlive,
+  portFree,
+  spawnDetached,
+  tailFile,
+  terminate,
+  waitFor,
+} from './proc.js';
 import { SERVICES, type Ctx } from './services/index.js';
 import {
   loadState,
@@ -211,6 +220,8 @@ export interface StatusLine {
   name: ServiceName;
   healthy: boolean;
   detail: string;
+  /** Resident memory of the service's process group, bytes (0 when down). */
+  rss: number;
 }
 
 export async function status(names: ServiceName[] = [...SERVICE_NAMES]): Promise<StatusLine[]> {
@@ -219,7 +230,7 @@ export async function status(names: ServiceName[] = [...SERVICE_NAMES]): Promise
     names.map(async (name): Promise<StatusLine> => {
       const st = state.services[name];
       const def = SERVICES[name];
-      if (!st) return { name, healthy: false, detail: 'not started (npm run testbed -- up)' };
+      if (!st) return { name, healthy: false, detail: 'not started (npm run testbed -- up)', rss: 0 };
       const ctx = ctxFor(state, name);
       if (!running(st)) {
         const why =
@@ -228,10 +239,21 @@ export async function status(names: ServiceName[] = [...SERVICE_NAMES]): Promise
             : st.state === 'stopped'
               ? 'stopped'
               : 'process exited unexpectedly';
-        return { name, healthy: false, detail: `${why}; ${def.where(ctx)}; log ${join(ctx.dir)}` };
+        return {
+          name,
+          healthy: false,
+          detail: `${why}; ${def.where(ctx)}; logs: npm run testbed -- logs ${name}`,
+          rss: 0,
+        };
       }
       const h = await def.health(ctx);
-      return { name, healthy: h.ok, detail: `pid=${st.process!.pid} ${def.where(ctx)} (${h.detail})` };
+      const rss = groupRss(st.process!.pid);
+      return {
+        name,
+        healthy: h.ok,
+        detail: `pid=${st.process!.pid} rss=${Math.round(rss / 2 ** 20)}MiB ${def.where(ctx)} (${h.detail})`,
+        rss,
+      };
     }),
   );
 }

@@ -116,6 +116,11 @@ async function main(argv: string[]): Promise<number> {
 function printStatus(lines: Awaited<ReturnType<typeof status>>, toStderr: boolean): number {
   const out = lines.map((l) => `${l.name} ${l.healthy ? 'healthy' : 'down'} ${l.detail}`).join('\n') + '\n';
   (toStderr ? process.stderr : process.stdout).write(out);
+  const rss = lines.reduce((n, l) => n + l.rss, 0);
+  if (rss > 0)
+    process.stderr.write(
+      `[testbed] total resident memory of running services: ${Math.round(rss / 2 ** 20)} MiB\n`,
+    );
   return lines.every((l) => l.healthy) ? 0 : 1;
 }
 

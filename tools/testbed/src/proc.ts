@@ -1,5 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
@@ -309,4 +309,28 @@ export function tailFile(file: string, n = 15): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** Resident memory (bytes) of every process in the process group `pgid` (our detached services lead their group). */
+export function groupRss(pgid: number): number {
+  let total = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  const page = 4096;
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) !== pgid) continue; // field 5: pgrp
+      const statm = readFileSync(`/proc/${d}/statm`, 'utf8').split(' ');
+      total += Number(statm[1]) * page;
+    } catch {
+      /* raced with exit */
+    }
+  }
+  return total;
 }

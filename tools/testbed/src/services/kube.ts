@@ -220,6 +220,8 @@ export const kubeApiserver: ServiceDef = {
         '--etcd-prefix=/registry',
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // the lease reconciler refuses a loopback advertise address; nothing in the bed needs the kubernetes Service endpoints
+        '--endpoint-reconciler-type=none',
         `--secure-port=${ctx.ports['https']}`,
         `--tls-cert-file=${k.cert}`,
         `--tls-private-key-file=${k.key}`,
