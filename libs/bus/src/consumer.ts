@@ -8,7 +8,7 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { nanos, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
+import { nanos, type MsgHdrs, type Status, type Subscription } from '@nats-io/transport-node';
 import type { KollectError } from '@kollect/contracts';
 import { errorClassOf, redactSecrets } from '@kollect/contracts';
 import type { Bus } from './connect.js';
@@ -478,9 +478,10 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
   };
 
   // Connection status: report, and nothing else (consume() resyncs itself on reconnect).
+  // The client returns a QueuedIterator (typed as AsyncIterable): stop it so no listener leaks.
+  const connStatus = bus.nc.status() as AsyncIterable<Status> & { stop?: () => void };
   void (async () => {
-    for await (const s of bus.status()) {
-      if (stopCtl.signal.aborted) break;
+    for await (const s of connStatus) {
       if (s.type === 'disconnect') emit({ type: 'disconnected' });
       else if (s.type === 'reconnect') emit({ type: 'reconnected' });
     }
@@ -537,6 +538,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     .finally(async () => {
       await Promise.all([...running]);
       advisorySub?.unsubscribe();
+      connStatus.stop?.();
       emit({ type: 'stopped' });
       events.close();
       readyResolve();

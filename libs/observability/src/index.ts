@@ -26,4 +26,10 @@ export {
 } from './metrics.js';
 export { startServiceHttp, type ServiceHttp, type ServiceHttpOptions, type HealthCheck } from './http.js';
 export { installShutdown, type Shutdown, type ShutdownHandler, type ShutdownOptions } from './shutdown.js';
+export {
+  observeConsumer,
+  observePartitions,
+  type ObservableConsumer,
+  type ObservablePartitions,
+} from './bus-metrics.js';
 export { envConfig, parseDurationMs, ConfigInvalid, type EnvConfig } from './env.js';
