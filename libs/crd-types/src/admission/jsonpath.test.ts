@@ -51,7 +51,8 @@ describe('parseJsonPath', () => {
   });
 
   it('parses slices, unions, negative indexes and recursive descent', () => {
-    const steps = (src: string) => (parseJsonPath(src).nodes[0] as { steps: unknown[] }).steps;
+    const steps = (src: string) =>
+      (parseJsonPath(src).nodes[0] as { readonly steps: readonly unknown[] }).steps;
     expect(steps('{.a[1:3]}')[1]).toEqual({ type: 'slice', start: 1, end: 3 });
     expect(steps('{.a[::2]}')[1]).toEqual({ type: 'slice', step: 2 });
     expect(steps('{.a[-1]}')[1]).toEqual({ type: 'index', index: -1 });
@@ -64,7 +65,8 @@ describe('parseJsonPath', () => {
   it('parses filters with comparisons and existence checks', () => {
     const t = parseJsonPath('{.status.conditions[?(@.type=="Ready")].status}');
     expect(hasJsonPathFilter(t)).toBe(true);
-    const filter = (t.nodes[0] as { steps: { type: string; predicate?: unknown }[] }).steps[2];
+    const filter = (t.nodes[0] as { readonly steps: readonly { type: string; predicate?: unknown }[] })
+      .steps[2];
     expect(filter).toEqual({
       type: 'filter',
       predicate: {
