@@ -198,7 +198,7 @@ export function indexPage(): string {
     const def = KIND_DEFINITIONS[kind];
     const role =
       def.description
-        .replace(/^\S+ is /, '')
+        .replace(new RegExp(`^${kind} (is )?`), '')
         .split('. ')[0]
         ?.replace(/\.$/, '') ?? '';
     out.push(
