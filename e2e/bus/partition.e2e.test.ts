@@ -19,7 +19,12 @@ describe('partition ownership with fenced writes against a real NATS server', ()
   /** Who holds what, as the owners themselves announce it; fails on any overlap. */
   const holders = new Map<number, string>();
   const overlaps: string[] = [];
-  async function owner(bus: Bus, holder: string): Promise<PartitionOwner> {
+  async function owner(
+    bus: Bus,
+    holder: string,
+    slowAcquireMs = 0,
+    lostLog: string[] = [],
+  ): Promise<PartitionOwner> {
     const leases = await JsonKv.open(bus, h.names.buckets.leases);
     const fenced = await JsonKv.open(bus, h.names.buckets.rows);
     const o = new PartitionOwner({
@@ -29,12 +34,14 @@ describe('partition ownership with fenced writes against a real NATS server', ()
       partitions: PARTITIONS,
       holder,
       tickMs: 250,
-      onAcquired: (p) => {
+      onAcquired: async (p) => {
         const cur = holders.get(p);
         if (cur && cur !== holder) overlaps.push(`${holder} acquired ${p} while ${cur} held it`);
         holders.set(p, holder);
+        if (slowAcquireMs) await new Promise((r) => setTimeout(r, slowAcquireMs));
       },
-      onLost: (p) => {
+      onLost: (p, reason) => {
+        lostLog.push(`${p}:${reason}`);
         if (holders.get(p) === holder) holders.delete(p);
       },
     });
@@ -103,5 +110,20 @@ describe('partition ownership with fenced writes against a real NATS server', ()
     // Released leases are deleted, so the next tick takes them: well under the lease TTL.
     expect(handover).toBeLessThan(LEASE_TTL_MS + 1000);
     expect(overlaps).toEqual([]);
+  });
+
+  it('keeps its leases while the application takes longer than a lease to load a partition', async () => {
+    for (const o of owners) await o.stop();
+    holders.clear();
+    const bus = await h.connect('owner-slow');
+    const lost: string[] = [];
+    const slow = await owner(bus, 'slow', 3 * LEASE_TTL_MS, lost);
+    await slow.start();
+    expect(await waitFor(() => slow.owned().size === PARTITIONS, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 4 * LEASE_TTL_MS));
+    expect(lost).toEqual([]);
+    expect(slow.owned().size).toBe(PARTITIONS);
+    await slow.stop();
+    expect(lost.sort()).toEqual(['0:stopped', '1:stopped', '2:stopped', '3:stopped']);
   });
 });

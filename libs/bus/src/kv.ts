@@ -1,6 +1,7 @@
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Bus } from './connect.js';
+import { lastPerSubject } from './replay.js';
 import { decodeJson, encodeJson } from './codec.js';
 import { PayloadTooLarge } from './errors.js';
 
@@ -100,6 +101,29 @@ export class JsonKv<T = unknown> {
     const it = await this.kv.keys(filter);
     for await (const k of it) out.push(k);
     return out;
+  }
+
+  /**
+   * Read the current value of every key matching `filter` (KV wildcards; default all) in one
+   * pass over the bucket's stream (last message per subject), much faster than `keys()` plus a
+   * `get()` per key: this is how an owner loads a partition's table on takeover. Deleted keys are
+   * skipped. Returns the number of live entries.
+   */
+  async load(filter: string, fn: (entry: JsonEntry<T>) => void | Promise<void>): Promise<number> {
+    const prefix = `$KV.${this.bucket}.`;
+    let n = 0;
+    await lastPerSubject(this.#bus, `KV_${this.bucket}`, prefix + filter, async (m) => {
+      const op = m.headers?.get('KV-Operation');
+      if (op === 'DEL' || op === 'PURGE') return;
+      const key = m.subject.slice(prefix.length);
+      n++;
+      await fn({
+        key,
+        value: decodeJson<T>(m.data, `KV ${this.bucket}/${key}@${m.streamSeq}`),
+        revision: m.streamSeq,
+      });
+    });
+    return n;
   }
 
   /**

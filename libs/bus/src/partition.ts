@@ -91,9 +91,10 @@ export class PartitionOwner {
   readonly #held = new Map<number, Held>();
   readonly #events = new EventChannel<OwnershipEvent>();
   readonly #log: BusLogger;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #chains = new Map<number, Promise<void>>();
   #ttlMs = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #tickP: Promise<void> | undefined;
   #stopped = false;
 
   constructor(opts: PartitionOwnerOptions) {
@@ -142,78 +143,108 @@ export class PartitionOwner {
       this.#ttlMs = st.ttl > 0 ? st.ttl : 15_000;
     }
     const tick = this.#o.tickMs ?? Math.max(200, Math.floor(this.#ttlMs / 3));
-    await this.#runTick();
-    const loop = (): void => {
-      if (this.#stopped) return;
-      this.#timer = setTimeout(
-        () => {
-          this.#tickP = this.#runTick().finally(loop);
-        },
-        tick * (0.9 + Math.random() * 0.2),
-      );
-    };
-    loop();
+    await this.#guard('renew', () => this.#renew());
+    await this.#guard('balance', () => this.#balance());
+    // Two loops: renewing never waits for the application (loading a partition may take longer
+    // than a lease lives), balancing may.
+    this.#schedule('renew', tick, () => this.#renew());
+    this.#schedule('balance', tick, () => this.#balance());
   }
 
   /** Release every partition (calling onLost first) and stop. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    await this.#tickP?.catch(() => undefined);
+    for (const t of this.#timers.values()) clearTimeout(t);
+    await Promise.all([...this.#running.values()].map((p) => p.catch(() => undefined)));
     for (const p of [...this.#held.keys()]) await this.#release(p, 'stopped');
+    await Promise.all([...this.#chains.values()]);
     await this.#o.leases.kv.delete(this.memberKey()).catch(() => undefined);
     this.#events.close();
   }
 
-  async #runTick(): Promise<void> {
+  #schedule(name: string, everyMs: number, fn: () => Promise<void>): void {
+    if (this.#stopped) return;
+    const t = setTimeout(
+      () => {
+        const run = this.#guard(name, fn).finally(() => {
+          this.#running.delete(name);
+          this.#schedule(name, everyMs, fn);
+        });
+        this.#running.set(name, run);
+      },
+      everyMs * (0.9 + Math.random() * 0.2),
+    );
+    this.#timers.set(name, t);
+  }
+
+  async #guard(name: string, fn: () => Promise<void>): Promise<void> {
+    if (this.#stopped) return;
     try {
-      await this.#tick();
+      await fn();
     } catch (err) {
       this.#events.emit({ type: 'error', message: redactSecrets(String(err)) });
       this.#log.warn(
-        { group: this.group, err: redactSecrets(String(err)) },
-        'partition ownership tick failed',
+        { group: this.group, step: name, err: redactSecrets(String(err)) },
+        'partition ownership step failed',
       );
     }
   }
 
-  async #tick(): Promise<void> {
-    if (this.#stopped) return;
-    const now = Date.now();
-    // 1. Renew what we hold; give up locally what we could not renew in time.
-    for (const [p, h] of [...this.#held]) {
-      try {
-        h.leaseRev = await this.#o.leases.update(this.leaseKey(p), this.#leaseValue(), h.leaseRev);
-        h.renewedAt = Date.now();
-      } catch (err) {
-        if (isWrongLastSequence(err)) await this.#drop(p, 'lease-lost');
-        else if (Date.now() - h.renewedAt > this.#ttlMs * 0.8) await this.#drop(p, 'renew-timeout');
-      }
-    }
-    // 2. Membership and the fair share.
+  /** Run application callbacks of one partition one after another (acquired, then lost). */
+  #chain(p: number, fn: () => void | Promise<void>): Promise<void> {
+    const next = (this.#chains.get(p) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
+      this.#log.error(
+        { group: this.group, partition: p, err: redactSecrets(String(err)) },
+        'partition callback failed',
+      );
+    });
+    this.#chains.set(p, next);
+    return next;
+  }
+
+  /** Renew held leases and our membership; drop locally what could not be renewed in time. */
+  async #renew(): Promise<void> {
+    await Promise.all(
+      [...this.#held].map(async ([p, h]) => {
+        if (this.#held.get(p) !== h) return; // released meanwhile
+        try {
+          h.leaseRev = await this.#o.leases.update(this.leaseKey(p), this.#leaseValue(), h.leaseRev);
+          h.renewedAt = Date.now();
+        } catch (err) {
+          // Dropping before the server-side expiry (0.8 of the TTL) means the old owner stops
+          // before any new owner can start, even without fencing.
+          if (isWrongLastSequence(err)) this.#drop(p, 'lease-lost');
+          else if (Date.now() - h.renewedAt > this.#ttlMs * 0.8) this.#drop(p, 'renew-timeout');
+        }
+      }),
+    );
     await this.#o.leases.put(this.memberKey(), this.#leaseValue());
+  }
+
+  /** Release surplus and take free partitions up to the fair share. */
+  async #balance(): Promise<void> {
     const members = Math.max(
       1,
       (await this.#o.leases.keys(`member.${encodeKvSegment(this.group)}.*`)).length,
     );
     const target = Math.ceil(this.#o.partitions / members);
     this.#events.emit({ type: 'members', count: members, target });
-    // 3. Release surplus, one per tick, least preferred first.
+    // Release surplus, one per round, least preferred first.
     if (this.#held.size > target) {
       const worst = [...this.#held.keys()].sort(
         (a, b) => preference(this.holder, a) - preference(this.holder, b),
       )[0];
       if (worst !== undefined) await this.#release(worst, 'released');
+      return;
     }
-    // 4. Take free partitions up to the share, most preferred first.
-    if (this.#held.size < target && Date.now() - now < this.#ttlMs / 2) {
-      const order = Array.from({ length: this.#o.partitions }, (_, i) => i)
-        .filter((p) => !this.#held.has(p))
-        .sort((a, b) => preference(this.holder, b) - preference(this.holder, a));
-      for (const p of order) {
-        if (this.#held.size >= target || this.#stopped) break;
-        await this.#tryAcquire(p);
-      }
+    // Take free partitions up to the share, most preferred first.
+    const order = Array.from({ length: this.#o.partitions }, (_, i) => i)
+      .filter((p) => !this.#held.has(p))
+      .sort((a, b) => preference(this.holder, b) - preference(this.holder, a));
+    for (const p of order) {
+      if (this.#held.size >= target || this.#stopped) break;
+      await this.#tryAcquire(p);
     }
   }
 
@@ -240,30 +271,29 @@ export class PartitionOwner {
     this.#held.set(p, { leaseRev, fence, renewedAt: Date.now() });
     this.#log.info({ group: this.group, partition: p, fence: token }, 'partition acquired');
     this.#events.emit({ type: 'acquired', partition: p, fence: token });
-    try {
-      await this.#o.onAcquired?.(p, fence);
-    } catch (err) {
-      this.#log.error(
-        { group: this.group, partition: p, err: redactSecrets(String(err)) },
-        'onAcquired failed; releasing',
-      );
-      await this.#release(p, 'released');
-    }
+    void this.#chain(p, async () => {
+      try {
+        await this.#o.onAcquired?.(p, fence);
+      } catch (err) {
+        this.#log.error(
+          { group: this.group, partition: p, err: redactSecrets(String(err)) },
+          'onAcquired failed; releasing',
+        );
+        // Outside the chain: release waits for the chain itself.
+        setTimeout(() => void this.#release(p, 'released'), 0);
+      }
+    });
   }
 
-  /** Forget a partition we no longer hold (lease gone); tell the app. */
-  async #drop(p: number, reason: LostReason): Promise<void> {
-    if (!this.#held.delete(p)) return;
+  /** Forget a partition we no longer hold; the application hears it after its onAcquired ended. */
+  #drop(p: number, reason: LostReason): Promise<void> {
+    if (!this.#held.delete(p)) return this.#chains.get(p) ?? Promise.resolve();
     this.#log.warn({ group: this.group, partition: p, reason }, 'partition lost');
     this.#events.emit({ type: 'lost', partition: p, reason });
-    try {
-      await this.#o.onLost?.(p, reason);
-    } catch (err) {
-      this.#log.error({ group: this.group, partition: p, err: redactSecrets(String(err)) }, 'onLost failed');
-    }
+    return this.#chain(p, () => this.#o.onLost?.(p, reason));
   }
 
-  /** Hand a partition back: app stops first, then the lease is deleted so another member takes it now. */
+  /** Hand a partition back: the application stops first, then the lease goes so another member takes it now. */
   async #release(p: number, reason: LostReason): Promise<void> {
     const h = this.#held.get(p);
     if (!h) return;
@@ -277,7 +307,7 @@ export class PartitionOwner {
    */
   async fenceRefused(p: number, token: number): Promise<void> {
     const h = this.#held.get(p);
-    if (h && h.fence.token === token) await this.#drop(p, 'fence-lost');
+    if (h && h.fence.token === token) void this.#drop(p, 'fence-lost');
   }
 }
 
