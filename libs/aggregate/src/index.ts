@@ -65,4 +65,5 @@ export {
   snapshotObjectName,
   planSnapshotPublication,
   type SnapshotPublication,
+  type FullSnapshotReply,
 } from './wire.js';

@@ -268,4 +268,9 @@ export interface ExportRecord {
    * with `objectRef` when the diff lives in the object store.
    */
   pending: SnapshotMessage | null;
+  /**
+   * Set on the final export of an inventory being deleted (plan `deleting`): nothing is exported
+   * after it, and its generation is reported as `finalExportGeneration`.
+   */
+  final?: boolean;
 }

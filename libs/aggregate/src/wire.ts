@@ -109,3 +109,15 @@ export function planSnapshotPublication(
     object: { bucket: opts.bucket, name, data: body },
   };
 }
+
+/**
+ * Reply to a full-snapshot request (`kollect.ctl.full.<cluster>.<inventory>`, request/reply).
+ * On success `snapshot` is a `kind: 'full'` stub of the inventory's **current** export
+ * generation whose `objectRef` names the complete message in the object store. Otherwise the
+ * reason says whether to retry (`NotReady`: gate closed or an export in flight; `retryAfterMs`) or
+ * not (`NotFound`: the aggregator owning it does not know the inventory). Replicas that do not own
+ * the inventory stay silent, so a request during a handover times out and is retried.
+ */
+export type FullSnapshotReply =
+  | { ok: true; snapshot: SnapshotMessage }
+  | { ok: false; reason: 'NotReady' | 'NotFound'; message: string; retryAfterMs?: number };
