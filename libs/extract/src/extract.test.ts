@@ -17,7 +17,7 @@ import {
 } from './__fixtures__/objects.js';
 import { compileExtraction } from './compile.js';
 import { ObjectView, rowsForObject } from './extract.js';
-import { matchLabelSelector } from './match.js';
+import { matchesLabelSelector } from '@kollect/plan';
 
 function compile(p: CompiledPlan, engine = new CelEngine()) {
   return compileExtraction(p, { engine });
@@ -610,7 +610,7 @@ describe('plan compilation', () => {
   });
 });
 
-describe('label selectors', () => {
+describe('label selectors (the @kollect/plan function extraction uses)', () => {
   const labels = { app: 'web', tier: 'front' };
   it.each([
     [undefined, true],
@@ -628,6 +628,6 @@ describe('label selectors', () => {
       false,
     ],
   ])('%j → %s', (selector, want) => {
-    expect(matchLabelSelector(selector, labels)).toBe(want);
+    expect(matchesLabelSelector(selector, labels)).toBe(want);
   });
 });

@@ -10,12 +10,12 @@ import {
   type TargetRef,
   gvrString,
 } from '@kollect/contracts';
-import type { CompiledTarget } from '@kollect/plan';
+import { type CompiledTarget, matchesLabelSelector } from '@kollect/plan';
 import type { ExtractionPlan, ProfileExtraction, TargetExtraction } from './compile.js';
 import { ExtractionCrashed, HelmReleaseUnreadable, JsonPathFailed, ObjectMessageInvalid } from './errors.js';
 import { decodeHelmRelease, readHelmField } from './helm.js';
 import { evaluateJsonPath } from './jsonpath.js';
-import { gateNamespace, labelsOf, matchLabelSelector, watchVerdict } from './match.js';
+import { gateNamespace, labelsOf, watchVerdict } from './match.js';
 import { setMember } from './redact.js';
 import { exportResource } from './resource.js';
 
@@ -94,7 +94,8 @@ export function matchTarget(
   if (t.namespaces !== null && !t.namespaces.has(ns)) return { matched: false, reason: 'namespace' };
   if (t.rules.length === 0) {
     if (t.names !== null && !t.names.has(nameOf(view.object))) return { matched: false, reason: 'names' };
-    if (!matchLabelSelector(t.target.labelSelector, view.labels)) return { matched: false, reason: 'labels' };
+    if (!matchesLabelSelector(t.target.labelSelector, view.labels))
+      return { matched: false, reason: 'labels' };
   }
   const verdict = watchVerdict(view.labels, view.namespace, x.plan.namespaceWatch, t.target.watchMode);
   if (verdict !== 'collect') return { matched: false, reason: verdict };
@@ -117,7 +118,7 @@ function anyRuleMatches(
   for (const r of t.rules) {
     if (r.policyInvalid || r.gvrKey !== gvrKey) continue;
     if (r.namespaces !== null && !r.namespaces.has(ns)) continue;
-    if (!matchLabelSelector(r.rule.labelSelector, view.labels)) continue;
+    if (!matchesLabelSelector(r.rule.labelSelector, view.labels)) continue;
     if (r.policy === undefined) return true;
     withPolicy.push(r);
   }

@@ -62,14 +62,7 @@ export {
   compileResourceExport,
   exportResource,
 } from './resource.js';
-export {
-  WATCH_LABEL,
-  type WatchVerdict,
-  matchLabelSelector,
-  labelsOf,
-  gateNamespace,
-  watchVerdict,
-} from './match.js';
+export { WATCH_LABEL, type WatchVerdict, labelsOf, gateNamespace, watchVerdict } from './match.js';
 export {
   AttributePathInvalid,
   JsonPathFailed,

@@ -1,48 +1,5 @@
-import type { LabelSelector } from '@kollect/plan';
-
 /** The label (on a resource or a namespace) and annotation (on a namespace) that opt in or out. */
 export const WATCH_LABEL = 'kollect.dev/watch';
-
-/**
- * Kubernetes label-selector semantics: every `matchLabels` pair and every `matchExpressions`
- * requirement must hold (`In`: key present with one of the values; `NotIn`: key absent or value
- * not listed; `Exists`; `DoesNotExist`). An empty or absent selector matches everything; an
- * unknown operator matches nothing.
- */
-export function matchLabelSelector(
-  selector: LabelSelector | undefined,
-  labels: Readonly<Record<string, string>> | undefined,
-): boolean {
-  if (selector === undefined) return true;
-  const l = labels ?? {};
-  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(l, k);
-  if (selector.matchLabels !== undefined) {
-    for (const k of Object.keys(selector.matchLabels)) {
-      if (!has(k) || l[k] !== selector.matchLabels[k]) return false;
-    }
-  }
-  for (const req of selector.matchExpressions ?? []) {
-    const present = has(req.key);
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case 'In':
-        if (!present || !values.includes(l[req.key] as string)) return false;
-        break;
-      case 'NotIn':
-        if (present && values.includes(l[req.key] as string)) return false;
-        break;
-      case 'Exists':
-        if (!present) return false;
-        break;
-      case 'DoesNotExist':
-        if (present) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
 
 /** The labels of an object, as a string map (non-string values are ignored). */
 export function labelsOf(object: unknown): Record<string, string> {
