@@ -73,6 +73,7 @@ const built = check('build (nx run-many -t build)', 'npx', [
   'build',
   '--outputStyle=static',
 ]);
+check('typecheck (sources and tests)', 'npx', ['tsc', '-p', 'tsconfig.typecheck.json']);
 check('lint (eslint)', 'npx', ['eslint', '.']);
 check('format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']);
 
