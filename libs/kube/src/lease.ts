@@ -186,7 +186,9 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(timeoutMs: number): Promise<boolean> {
-    const { namespace, name, identity, leaseDurationSeconds } = this.#opts;
+    const { namespace, name, identity } = this.#opts;
+    // The Lease field is an integer number of seconds.
+    const leaseDurationSeconds = Math.max(1, Math.ceil(this.#opts.leaseDurationSeconds));
     const path = leasePath(namespace, name);
     const now = Date.now();
     const reqOpts = {

@@ -364,6 +364,26 @@ describe('ListWatch', () => {
     expect(lw.synced).toBe(true);
   });
 
+  it('relists on request while watching, reporting the reason', async () => {
+    const f = await fake(
+      () => [cm('a', '1')],
+      () => '5',
+      [],
+    );
+    const rec = new Recorder();
+    const lw = new ListWatch(f.client, rec, {
+      gvr: { group: '', version: 'v1', resource: 'configmaps' },
+      ...fast,
+    });
+    lw.start();
+    await until(() => lw.state === 'watching');
+    lw.requestRelist();
+    await until(() => rec.syncs.length === 2);
+    await lw.stop();
+    expect(rec.syncs.map((s) => s.reason)).toEqual(['initial', 'requested']);
+    expect(f.requests.filter((r) => !r.watch)).toHaveLength(2);
+  });
+
   it('gives up after maxConsecutiveFailures and says so', async () => {
     const f = await fake(
       () => [],

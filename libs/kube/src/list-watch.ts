@@ -60,7 +60,11 @@ export const WatchEvent = {
 export type WatchEventType = (typeof WatchEvent)[keyof typeof WatchEvent];
 
 /** Why a list runs. */
-export type ListReason = 'initial' | 'expired';
+/**
+ * Why a list runs: the first one, a 410 (resourceVersion expired), or the consumer asked for it
+ * ({@link ListWatch.requestRelist}, e.g. after it lost events it had accepted).
+ */
+export type ListReason = 'initial' | 'expired' | 'requested';
 
 /** A telemetry event. */
 export interface ListWatchEvent {
@@ -88,6 +92,8 @@ export interface ListWatchEvent {
 /** Context of one object callback. */
 export interface ObjectContext {
   origin: 'list' | 'watch';
+  /** `LIST` for list items, else the watch event type. */
+  type: 'LIST' | 'ADDED' | 'MODIFIED' | 'DELETED';
   uid: string;
   resourceVersion: string;
 }
@@ -176,9 +182,10 @@ export interface ListWatchStats {
   errors: number;
 }
 
-type WatchOutcome = 'ended' | 'expired' | 'stopped';
+type WatchOutcome = 'ended' | 'expired' | 'stopped' | 'relist';
 
 class Stopped extends Error {}
+class RelistRequested extends Error {}
 
 /**
  * List+watch of one GVR in one namespace (or all), without an object cache: paged initial list,
@@ -213,6 +220,8 @@ export class ListWatch {
   #synced = false;
   #lastActivity = 0;
   #failures = 0;
+  #relistRequested = false;
+  #watchAbort: AbortController | undefined;
 
   constructor(client: KubeClient, handler: ListWatchHandler, opts: ListWatchOptions) {
     if (opts.namespace === '') throw new RangeError('namespace must be undefined (all) or a name, not ""');
@@ -237,6 +246,16 @@ export class ListWatch {
   async stop(): Promise<void> {
     this.#abort.abort(new Stopped('stopped'));
     await this.#done;
+  }
+
+  /**
+   * Abandon the current watch (or finish the current list) and relist: the consumer's next
+   * `synced` carries a fresh uid set. For a consumer that lost events it had already accepted
+   * (an asynchronous publish that failed for good): a relist plus its vanished-uid diff repairs it.
+   */
+  requestRelist(): void {
+    this.#relistRequested = true;
+    this.#watchAbort?.abort(new RelistRequested('relist requested'));
   }
 
   /** Resolves when the ListWatch has ended (stopped or gave up). */
@@ -283,9 +302,14 @@ export class ListWatch {
     let mustList = this.#rv === undefined;
     let reason: ListReason = 'initial';
     while (!this.#stopping) {
+      if (this.#relistRequested) {
+        this.#relistRequested = false;
+        mustList = true;
+        reason = 'requested';
+      }
       try {
         if (mustList) {
-          if (reason === 'expired') {
+          if (reason !== 'initial') {
             this.#emit({ type: WatchEvent.RELIST });
             await sleep(Math.random() * (this.#opts.relistJitterMs ?? 1000), this.#abort.signal);
           }
@@ -297,6 +321,7 @@ export class ListWatch {
         const started = Date.now();
         const { outcome, events } = await this.#watchOnce(this.#rv as string);
         if (outcome === 'stopped') break;
+        if (outcome === 'relist') continue;
         if (outcome === 'expired') {
           mustList = true;
           reason = 'expired';
@@ -380,7 +405,7 @@ export class ListWatch {
   async #list(reason: ListReason): Promise<void> {
     this.#state = 'listing';
     this.#stats.lists++;
-    if (reason === 'expired') this.#stats.relists++;
+    if (reason !== 'initial') this.#stats.relists++;
     this.#emit({ type: WatchEvent.LIST_START, reason });
     const started = Date.now();
     const uids = new Set<string>();
@@ -413,7 +438,9 @@ export class ListWatch {
         if (!uid || !itemRv) continue;
         stripObject(item, strip);
         uids.add(uid);
-        await this.#call(() => this.#handler.upsert(item, { origin: 'list', uid, resourceVersion: itemRv }));
+        await this.#call(() =>
+          this.#handler.upsert(item, { origin: 'list', type: 'LIST', uid, resourceVersion: itemRv }),
+        );
       }
       pages++;
       this.#stats.pages++;
@@ -432,6 +459,8 @@ export class ListWatch {
 
   async #watchOnce(rv: string): Promise<{ outcome: WatchOutcome; events: number }> {
     const ac = new AbortController();
+    this.#watchAbort = ac;
+    if (this.#relistRequested) ac.abort(new RelistRequested('relist requested'));
     const onStop = (): void => ac.abort(new Stopped('stopped'));
     this.#abort.signal.addEventListener('abort', onStop, { once: true });
     const timeoutSeconds = Math.round(jitterUp(this.#opts.watchTimeoutSeconds ?? 300, 1));
@@ -507,6 +536,7 @@ export class ListWatch {
       return { outcome: 'ended', events };
     } catch (err) {
       if (this.#stopping) return { outcome: 'stopped', events };
+      if (ac.signal.reason instanceof RelistRequested) return { outcome: 'relist', events };
       if (stalled) throw WatchStalled(what, stallMs / 1000, { cause: err });
       if (deadlineHit) return { outcome: 'ended', events };
       if (err instanceof KollectError) throw err;
@@ -519,6 +549,7 @@ export class ListWatch {
     } finally {
       clearTimeout(deadline);
       if (watchdog) clearInterval(watchdog);
+      this.#watchAbort = undefined;
       this.#abort.signal.removeEventListener('abort', onStop);
       if (!ac.signal.aborted) ac.abort(new Error('watch finished'));
     }
@@ -534,7 +565,12 @@ export class ListWatch {
           ...(this.#opts.kind ? { kind: this.#opts.kind } : {}),
           allowSecretData: this.#opts.allowSecretData ?? false,
         });
-        const ctx: ObjectContext = { origin: 'watch', uid: ev.uid, resourceVersion: ev.resourceVersion };
+        const ctx: ObjectContext = {
+          origin: 'watch',
+          type: ev.type,
+          uid: ev.uid,
+          resourceVersion: ev.resourceVersion,
+        };
         if (ev.type === 'DELETED') await this.#call(() => this.#handler.delete(obj, ctx));
         else await this.#call(() => this.#handler.upsert(obj, ctx));
         this.#stats.events++;
