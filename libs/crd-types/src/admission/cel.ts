@@ -1,15 +1,11 @@
-import { Environment } from '@marcbachmann/cel-js';
+import { compileCheck } from '@kollect/cel';
 
 /**
- * Compile checks for user CEL (attribute paths and `matchPolicy`). The environment matches the
- * evaluator's options (optional types, heterogeneous literals) but declares `object` as the only
- * variable: the evaluator treats unknown names as dynamic, so a typo such as `obj.spec` would
- * compile there and fail on every object; here it is rejected at admission instead.
+ * Compile checks for user CEL (attribute paths and `matchPolicy`). Admission uses the very
+ * environment the extractor evaluates with (`@kollect/cel`: the variable `object`, optional
+ * types, the Kubernetes string/list/regex/quantity helpers), so an expression is accepted here
+ * exactly when it can run there — a typo such as `obj.spec` is rejected, `name.replace(…)` is not.
  */
-const env = new Environment({
-  enableOptionalTypes: true,
-  homogeneousAggregateLiterals: false,
-}).registerVariable('object', 'dyn');
 
 /** Result of {@link compileCel}. */
 export type CelCompileResult =
@@ -18,8 +14,8 @@ export type CelCompileResult =
 /** Parse and type-check a CEL expression over the single variable `object`. */
 export function compileCel(expression: string): CelCompileResult {
   if (expression.trim() === '') return { ok: false, error: 'empty expression' };
-  const r = env.check(expression);
+  const r = compileCheck(expression);
   if (r.valid) return { ok: true, type: r.type ?? 'dyn' };
-  const msg = r.error?.message ?? 'invalid expression';
+  const msg = r.message ?? 'invalid expression';
   return { ok: false, error: msg.split('\n')[0] ?? msg };
 }
