@@ -158,7 +158,7 @@ describe('durable consumer runner against a real NATS server', () => {
     const r = start({
       durable: 'long-handler',
       filterSubjects: subject,
-      ackWaitMs: 1500,
+      ackWaitMs: 2000,
       handler: async (m) => {
         deliveries.push(m.deliveryCount);
         await sleep(4000);

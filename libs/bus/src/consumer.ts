@@ -331,7 +331,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     const autoWorking =
       opts.autoWorking === false
         ? undefined
-        : setInterval(() => m.working(), Math.max(1000, Math.floor(ackWaitMs / 3)));
+        : setInterval(() => m.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
     try {
       await opts.handler(wrap(m));
       m.ack();

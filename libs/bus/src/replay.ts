@@ -19,6 +19,11 @@ export interface ReplayOptions {
   headersOnly?: boolean;
   /** Stop when aborted; the returned promise then resolves with what was read so far. */
   signal?: AbortSignal;
+  /**
+   * {@link replaySubject} only: start at this stream sequence instead of the beginning (a second
+   * pass that reads only what arrived after a first one's `upToSeq`).
+   */
+  fromSeq?: number;
 }
 
 /** What a replay read. */
@@ -49,9 +54,12 @@ async function scan(
 ): Promise<ReplayResult> {
   const info = await bus.jsm.streams.info(stream);
   const upToSeq = info.state.last_seq;
+  if (bounded && opts.fromSeq !== undefined && opts.fromSeq > upToSeq) return { messages: 0, upToSeq };
+  const fromSeq = policy === DeliverPolicy.All && opts.fromSeq !== undefined && opts.fromSeq > 1 ? opts.fromSeq : undefined;
   const consumer = await bus.js.consumers.get(stream, {
     filter_subjects: filter,
-    deliver_policy: policy,
+    deliver_policy: fromSeq !== undefined ? DeliverPolicy.StartSequence : policy,
+    ...(fromSeq !== undefined ? { opt_start_seq: fromSeq } : {}),
     ...(opts.headersOnly ? { headers_only: true } : {}),
   });
   const ci = await consumer.info(true);
