@@ -29,6 +29,11 @@ export interface BusConnectOptions {
   apiTimeoutMs?: number;
   /** Timeout of the initial connect (ms, default 10000). */
   connectTimeoutMs?: number;
+  /**
+   * Keep trying the first connect instead of failing (a pod that starts before NATS). Default
+   * false: fail fast with a clear error and let the orchestrator restart the process.
+   */
+  waitForServer?: boolean;
 }
 
 /**
@@ -83,6 +88,7 @@ export async function connectBus(opts: BusConnectOptions): Promise<Bus> {
       reconnectJitter: opts.reconnectJitterMs ?? 500,
       reconnectJitterTLS: opts.reconnectJitterMs ?? 1000,
       timeout: opts.connectTimeoutMs ?? 10_000,
+      ...(opts.waitForServer ? { waitOnFirstConnect: true } : {}),
       pingInterval: 20_000,
       maxPingOut: 3,
     });

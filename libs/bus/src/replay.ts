@@ -55,7 +55,8 @@ async function scan(
   const info = await bus.jsm.streams.info(stream);
   const upToSeq = info.state.last_seq;
   if (bounded && opts.fromSeq !== undefined && opts.fromSeq > upToSeq) return { messages: 0, upToSeq };
-  const fromSeq = policy === DeliverPolicy.All && opts.fromSeq !== undefined && opts.fromSeq > 1 ? opts.fromSeq : undefined;
+  const fromSeq =
+    policy === DeliverPolicy.All && opts.fromSeq !== undefined && opts.fromSeq > 1 ? opts.fromSeq : undefined;
   const consumer = await bus.js.consumers.get(stream, {
     filter_subjects: filter,
     deliver_policy: fromSeq !== undefined ? DeliverPolicy.StartSequence : policy,

@@ -26,6 +26,7 @@ export {
 } from './metrics.js';
 export { startServiceHttp, type ServiceHttp, type ServiceHttpOptions, type HealthCheck } from './http.js';
 export { installShutdown, type Shutdown, type ShutdownHandler, type ShutdownOptions } from './shutdown.js';
+export { startService, type Service, type ServiceSetup } from './service.js';
 export {
   observeConsumer,
   observePartitions,
