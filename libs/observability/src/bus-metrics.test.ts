@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observeConsumer, observePartitions } from './bus-metrics.js';
+import { observeConsumer, observePartitions, publisherMetricsHooks } from './bus-metrics.js';
 import { createMetrics, createRegistry } from './metrics.js';
 
 function fakeEmitter<E>() {
@@ -58,6 +58,24 @@ describe('bus metrics wiring', () => {
     expect(text).toContain('kollect_partition_owned{group="aggregator",partition="4",service="t"} 0');
     expect(text).toContain(
       'kollect_partition_ownership_changes_total{group="aggregator",event="lost_lease-lost",service="t"} 1',
+    );
+  });
+
+  it('counts publishes by result', async () => {
+    const registry = createRegistry('t', { defaultMetrics: false });
+    const hooks = publisherMetricsHooks(createMetrics(registry), 'KOLLECT_OBJECTS');
+    hooks.onPublished({ stream: 'KOLLECT_OBJECTS', duplicate: false });
+    hooks.onPublished({ stream: 'KOLLECT_OBJECTS', duplicate: true });
+    hooks.onFailure({ subject: 'kollect.obj.c.g.u', error: { errorClass: 'payload_too_large' } });
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'kollect_bus_published_total{stream="KOLLECT_OBJECTS",result="stored",service="t"} 1',
+    );
+    expect(text).toContain(
+      'kollect_bus_published_total{stream="KOLLECT_OBJECTS",result="duplicate",service="t"} 1',
+    );
+    expect(text).toContain(
+      'kollect_bus_published_total{stream="KOLLECT_OBJECTS",result="payload_too_large",service="t"} 1',
     );
   });
 });

@@ -81,3 +81,27 @@ export function observePartitions(
     }
   });
 }
+
+/**
+ * Hooks for `@kollect/bus`'s AsyncPublisher that count every publish in
+ * `kollect_bus_published_total{stream,result}` (stored / duplicate / failed / payload_too_large):
+ * `new AsyncPublisher(bus, { window: 128, ...publisherMetricsHooks(metrics, names.streams.objects) })`.
+ * `stream` labels failures (a failed publish has no ack naming its stream).
+ */
+export function publisherMetricsHooks(
+  metrics: KollectMetrics,
+  stream: string,
+): {
+  onPublished: (o: { stream: string; duplicate: boolean }) => void;
+  onFailure: (o: { subject: string; error: { errorClass: string } }) => void;
+} {
+  return {
+    onPublished: (o) =>
+      metrics.busPublished.inc({ stream: o.stream, result: o.duplicate ? 'duplicate' : 'stored' }),
+    onFailure: (o) =>
+      metrics.busPublished.inc({
+        stream,
+        result: o.error.errorClass === 'payload_too_large' ? 'payload_too_large' : 'failed',
+      }),
+  };
+}

@@ -30,6 +30,7 @@ export { startService, type Service, type ServiceSetup } from './service.js';
 export {
   observeConsumer,
   observePartitions,
+  publisherMetricsHooks,
   type ObservableConsumer,
   type ObservablePartitions,
 } from './bus-metrics.js';
