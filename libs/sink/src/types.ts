@@ -5,10 +5,19 @@ import type { CompiledSink } from '@kollect/plan';
  * The one extension point for backends (ARCHITECTURE.md invariants 5–7, STYLE.md "One interface
  * per extension point"). A backend registers its capabilities explicitly; the framework
  * (not the backend) decides between applying a diff and asking for a full snapshot, so every
- * backend gets redelivery, gaps and recovery right in the same way.
+ * backend gets redelivery, gaps and recovery right in the same way (see `runner.ts`).
+ *
+ * Design decisions (docs/sinks.md "Framework"):
+ * - Backends are told *what* to make true (a diff on top of N-1, or a whole generation), never
+ *   *when*; ordering, redelivery, gaps, breakers and cadence live in the framework.
+ * - The backend is the source of truth for its own position (`lastApplied`), so a new replica,
+ *   a restarted worker or a second writer converges without any shared worker state.
+ * - Families: snapshot stores (git, s3, …) rewrite documents; relational stores upsert/delete
+ *   rows; streams append events. The same interface serves all three; `capabilities` says which
+ *   inputs a backend can use cheaply.
  */
 
-/** What kind of store a backend is; drives empty-snapshot and size behaviour (SEED-SPEC §5.10). */
+/** What kind of store a backend is; drives size behaviour (SEED-SPEC §5.10). */
 export type SinkStoreKind = 'snapshot-store' | 'object-store' | 'relational' | 'stream';
 
 export interface SinkCapabilities {
@@ -25,6 +34,12 @@ export interface SinkCapabilities {
    * full snapshot of the generation (e.g. a backend that rewrites one document per export).
    */
   incremental: boolean;
+  /**
+   * An incremental backend that needs the state at N-1 to apply diff N (e.g. a Git tree layout
+   * must know the path of a deleted row). When the framework has no such state it replaces
+   * from a full snapshot instead. Default false.
+   */
+  diffNeedsBase?: boolean;
 }
 
 /** The position a backend has recorded for one (cluster, inventory): read from the backend itself. */
@@ -33,15 +48,39 @@ export interface AppliedPosition {
   checksum: string;
 }
 
-/** Credentials resolved from the referenced Secret(s) by the worker; never logged or published. */
+/**
+ * Credentials resolved from the referenced Secret(s) by the worker (see `credentials.ts`);
+ * never logged or published.
+ */
 export interface SinkCredentials {
-  /** Secret data by key (already base64-decoded), from `spec.secretRef` and per-type overrides. */
+  /** Secret data by key (already base64-decoded), from the effective Secret of the sink. */
   data: Readonly<Record<string, string>>;
+  /**
+   * The same data under canonical role names for the sink type (`token`, `username`,
+   * `password`, `sshPrivateKey`, `knownHosts`, `accessKeyId`, `secretAccessKey`,
+   * `sessionToken`, `credentialsJson`, `dsn`, `uri`), after the per-type key aliases of
+   * SEED-SPEC §15.14 were applied.
+   */
+  roles: Readonly<Partial<Record<CredentialRole, string>>>;
   /** PEM bundle from `tls.caBundle` or `tls.caSecretRef`, when set. */
   caPem?: string;
-  /** The Secret's resourceVersion(s), so a rotation rebuilds the backend. */
+  /** Identity of the Secret contents (resourceVersions), so a rotation rebuilds the backend. */
   version: string;
 }
+
+/** Canonical credential roles (see {@link SinkCredentials.roles}). */
+export type CredentialRole =
+  | 'token'
+  | 'username'
+  | 'password'
+  | 'sshPrivateKey'
+  | 'knownHosts'
+  | 'accessKeyId'
+  | 'secretAccessKey'
+  | 'sessionToken'
+  | 'credentialsJson'
+  | 'dsn'
+  | 'uri';
 
 /** Everything a backend needs to connect; built by the worker from the plan and Secrets. */
 export interface SinkContext {
@@ -54,6 +93,11 @@ export interface SinkContext {
   /** Abort signal for the whole backend lifetime. */
   signal: AbortSignal;
   log: SinkLogger;
+  /**
+   * Test installs only: allow loopback/private endpoints that the SSRF guard rejects in
+   * production (the worker's `--allow-private-endpoints`). Default false.
+   */
+  allowPrivateEndpoints?: boolean;
 }
 
 export interface SinkLogger {
@@ -76,6 +120,19 @@ export interface FullSnapshot {
   items: Item[];
 }
 
+/**
+ * A read-only view of the rows a backend held before an operation (generation N-1 for a diff,
+ * the backend's last applied generation for a replace). Valid only during the call.
+ */
+export interface BaseState {
+  exportGeneration: number;
+  /** The inventory CR generation the state was exported under. */
+  generation: number;
+  get(key: RowKey): Item | undefined;
+  size: number;
+  values(): IterableIterator<Item>;
+}
+
 /** A diff from generation N-1 to N. */
 export interface SnapshotDiff {
   inventory: InventoryRef;
@@ -88,6 +145,17 @@ export interface SnapshotDiff {
   exportedAt: string;
   upserts: Item[];
   deletes: RowKey[];
+  /** The state at N-1 when the framework holds it (always set for `diffNeedsBase` backends). */
+  base?: BaseState;
+}
+
+/** Extra knowledge the framework may pass to {@link Sink.replace}. */
+export interface ReplaceContext {
+  /**
+   * The state at the backend's last applied generation when the framework holds it: lets a
+   * tree layout prune exactly the files of rows that vanished in a gap.
+   */
+  base?: BaseState;
 }
 
 export interface ApplyResult {
@@ -104,6 +172,10 @@ export interface ProbeResult {
   /** Scrubbed of credentials. */
   message: string;
   latencyMs: number;
+  /** When not ok: the error class (auth problems are terminal). */
+  errorClass?: 'transient' | 'terminal' | 'forbidden';
+  /** When not ok: a condition reason such as `ConnectionTestFailed` or `SecretResolveFailed`. */
+  reason?: string;
 }
 
 /** Side-effect-free rendering for `status.preview` (SEED-SPEC §9.5). */
@@ -118,15 +190,23 @@ export interface SinkPreview {
 /** A connected backend instance for one sink object. */
 export interface Sink {
   readonly type: string;
+  /**
+   * Capabilities of this instance. May be narrower than the factory's (a Git sink with a
+   * `document` layout is not incremental, a tree layout is).
+   */
   readonly capabilities: SinkCapabilities;
   /** Connect/prepare (provisioning `ensure` runs here). Throws KollectError with a class. */
   connect(): Promise<void>;
   /** The last generation applied for (cluster, inventory), read from the backend; null = none. */
   lastApplied(inventory: InventoryRef): Promise<AppliedPosition | null>;
-  /** Apply diff N on top of N-1. Only called when lastApplied is N-1 and `incremental` is true. */
+  /**
+   * Apply diff N on top of N-1. Only called when lastApplied is N-1 and `incremental` is true.
+   * May throw {@link import('./errors.js').SinkNeedsFullSnapshot} when it cannot apply this
+   * particular diff (e.g. every path moved); the framework then replaces from a full snapshot.
+   */
   applyDiff(diff: SnapshotDiff): Promise<ApplyResult>;
   /** Replace the backend's state of this (cluster, inventory) with a full snapshot. */
-  replace(snapshot: FullSnapshot): Promise<ApplyResult>;
+  replace(snapshot: FullSnapshot, ctx?: ReplaceContext): Promise<ApplyResult>;
   /** Remove what this inventory owns where the backend's semantics say so (inventory deleted). */
   forget?(inventory: InventoryRef): Promise<ApplyResult>;
   probe(): Promise<ProbeResult>;
@@ -140,7 +220,7 @@ export interface SinkFactory {
   readonly capabilities: SinkCapabilities;
   create(ctx: SinkContext): Sink;
   /** No I/O: what an export would look like (DDL, paths, commit subject…). */
-  preview(sink: CompiledSink): SinkPreview;
+  preview(sink: CompiledSink, cluster: string): SinkPreview;
 }
 
 /** Converts a bus SnapshotMessage diff into the backend-facing form. */
