@@ -4,6 +4,37 @@
  * buckets, object store) created idempotently, publishers (single and pipelined with bounded
  * in-flight), a durable consumer runner that survives JetStream's failure modes, replay helpers,
  * partition ownership with fenced writes, plan distribution and W3C trace headers.
+ *
+ * ```ts
+ * const bus = await connectBus({ servers: env.string('KOLLECT_NATS_URL'), name: 'extractor' });
+ * const names = busNames(env.string('KOLLECT_BUS_PREFIX', ''));      // '' in production
+ * await ensureTopology(bus.jsm, { names });
+ *
+ * // publish (one at a time, or pipelined with a bounded window)
+ * const pub = new AsyncPublisher(bus, { window: 128 });
+ * await pub.publishJson(names.subject(subjects.row(p, inv)), rowMsg, { msgId });
+ * const failures = await pub.flush();                                 // per-message outcomes
+ *
+ * // consume: return = ack, transient throw = NAK with delay, PoisonMessage/terminal = TERM
+ * const runner = runConsumer({
+ *   bus, stream: names.streams.objects, durable: 'extractor',
+ *   filterSubjects: names.subject(subjects.objectsAll),
+ *   handler: async (m) => handleObject(m.json<ObjectMessage>(), m.streamSeq),
+ *   onDeadLetter: (dl) => reportPoison(dl),
+ * });
+ * for await (const e of runner.status()) log.info({ event: e }, 'consumer event');
+ *
+ * // the plan, validated by schemaVersion
+ * const plans = await JsonKv.open(bus, names.buckets.plan);
+ * watchPlan<CompiledPlan>(plans, PLAN_KEY, applyPlan, { schemaVersion: PLAN_SCHEMA_VERSION });
+ *
+ * // one owner per partition; writes refused by the server once another owner took over
+ * const rows = await JsonKv.open(bus, names.buckets.rows);
+ * const owner = new PartitionOwner({ bus, leases: await JsonKv.open(bus, names.buckets.leases),
+ *   fenced: rows, partitions: 16, holder: podName, onAcquired, onLost });
+ * const writer = new FencedWriter(bus, rows, owner);
+ * await writer.put(owner.fenceOf(p)!, kvKey('p', String(p), invKey, rowKey), row);
+ * ```
  */
 export { connectBus, type Bus, type BusConnectOptions } from './connect.js';
 export { busNames, type BusNames } from './names.js';
