@@ -58,6 +58,7 @@ export {
 } from './status-model.js';
 export {
   applySinkReport,
+  sinkStatesFromStatus,
   sinkSyncedCondition,
   inventoryStatusFrom,
   cleanupProgress,
@@ -74,3 +75,4 @@ export {
   type TargetFailureState,
   type WatchStates,
 } from './runtime-status.js';
+export { transitionEvents, type StatusEvent } from './events.js';

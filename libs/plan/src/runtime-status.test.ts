@@ -334,6 +334,11 @@ describe('inventory deletion cleanup (SEED-SPEC §6.4)', () => {
     );
     expect(cleanupProgress(b, both, a)).toEqual({ state: 'done' });
   });
+  it('a permanent failure from before the final export is not terminal', () => {
+    const b = basis(['database'], { deleting: true });
+    const old = states(report(0, 'database', 'failed', { exportGeneration: 8, errorClass: 'terminal' }));
+    expect(cleanupProgress(b, old, agg({ finalExportGeneration: 9 })).state).toBe('waiting-sinks');
+  });
   it('a permanent failure is terminal (CleanupTerminal), a transient one keeps waiting', () => {
     const b = basis(['database'], { deleting: true });
     const a = agg({ finalExportGeneration: 9 });

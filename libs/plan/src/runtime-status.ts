@@ -14,6 +14,7 @@ import {
   type WatcherStatusReport,
   gvrString,
 } from '@kollect/contracts';
+import { FINALIZERS } from '@kollect/crd-types';
 import {
   CONDITION_TYPES as T,
   REASONS as R,
@@ -39,6 +40,8 @@ export interface SinkExportState {
   lastExportTime?: string;
   lastChecksum?: string;
   exportGeneration?: number;
+  /** Export generation of the latest report, whatever its outcome (a failure does not move `exportGeneration`). */
+  attemptGeneration?: number;
   itemCount?: number;
   errorClass?: ErrorClass;
   reason?: string;
@@ -56,6 +59,7 @@ export function applySinkReport(prev: SinkExportState | undefined, r: SinkStatus
     : { sinkType: r.sinkType, outcome: 'pending', lastReportAt: r.at };
   base.sinkType = r.sinkType;
   base.lastReportAt = r.at;
+  base.attemptGeneration = Math.max(base.attemptGeneration ?? 0, r.exportGeneration);
   switch (r.outcome) {
     case 'exported':
     case 'unchanged':
@@ -66,6 +70,7 @@ export function applySinkReport(prev: SinkExportState | undefined, r: SinkStatus
         lastExportTime: r.at,
         lastChecksum: r.checksum,
         exportGeneration: r.exportGeneration,
+        attemptGeneration: Math.max(prev?.attemptGeneration ?? 0, r.exportGeneration),
         itemCount: r.itemCount,
       };
     case 'debounced':
@@ -210,7 +215,8 @@ export function cleanupProgress(
     const applied =
       s && (s.outcome === 'exported' || s.outcome === 'unchanged') && (s.exportGeneration ?? 0) >= final;
     if (applied) continue;
-    if (s?.outcome === 'failed' && s.errorClass !== 'transient') {
+    // Only a permanent failure of the final export itself is terminal (an older failure is not).
+    if (s?.outcome === 'failed' && s.errorClass !== 'transient' && (s.attemptGeneration ?? 0) >= final) {
       return { state: 'terminal', message: `${sinkExportName(b)}: ${s.message ?? 'export failed'}` };
     }
     pending.push(sinkExportName(b));
@@ -310,7 +316,7 @@ export function inventoryStatusFrom(
         type: T.degraded,
         status: 'True',
         reason: R.CleanupTerminal,
-        message: `inventory cleanup failed permanently: ${progress.message}; remove the finalizer kollect.dev/*inventory-cleanup by hand once resolved`,
+        message: `inventory cleanup failed permanently: ${progress.message}; fix the sink (a later successful export completes the cleanup) or remove the finalizer ${basis.kind === 'KollectClusterInventory' ? FINALIZERS.clusterInventory : FINALIZERS.inventory} by hand`,
       });
     } else {
       const msg =
@@ -588,4 +594,45 @@ export function targetStatusFrom(
     );
   }
   return { ...base, conditions: applyDegradedRule(conditions), fields };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory from status
+
+/**
+ * Rebuild the binding states from an inventory's stored status, for a controller that starts (or
+ * becomes leader) after the reports it would need have aged out of the status stream. The CR
+ * status is small by design (invariant 8) but holds exactly this: per sink the last export time,
+ * checksum, generation and outcome.
+ */
+export function sinkStatesFromStatus(
+  status: Record<string, unknown> | undefined,
+  bindings: readonly StatusBinding[],
+): Map<string, SinkExportState> {
+  const out = new Map<string, SinkExportState>();
+  const entries = (status?.['sinkExports'] as SinkExportEntry[] | undefined) ?? [];
+  for (const b of bindings) {
+    const e = entries.find((x) => x?.name === sinkExportName(b));
+    if (!e) continue;
+    const synced = e.conditions?.find((c) => c.type === T.synced);
+    const outcome: SinkExportState['outcome'] =
+      synced?.reason === R.Exported
+        ? 'exported'
+        : synced?.reason === R.Debounced
+          ? 'debounced'
+          : synced?.reason === R.ExportFailed
+            ? 'failed'
+            : 'pending';
+    if (outcome === 'pending' && !e.lastExportTime) continue;
+    out.set(b.key, {
+      sinkType: b.type,
+      outcome,
+      lastReportAt: e.lastExportTime ?? '',
+      ...(e.lastExportTime ? { lastExportTime: e.lastExportTime } : {}),
+      ...(e.lastChecksum ? { lastChecksum: e.lastChecksum } : {}),
+      ...(e.exportGeneration !== undefined ? { exportGeneration: e.exportGeneration } : {}),
+      ...(outcome === 'failed' || outcome === 'debounced' ? { message: synced?.message ?? '' } : {}),
+    });
+  }
+  return out;
 }
