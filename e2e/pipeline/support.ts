@@ -15,6 +15,7 @@ import {
   ensureTopology,
   JsonKv,
   PLAN_KEY,
+  publishJson,
   putPlan,
   type Bus,
   type BusNames,
@@ -23,6 +24,7 @@ import {
 import {
   BUS_SCHEMA_VERSION,
   checksumItems,
+  objectMsgId,
   rowKeyOf,
   rowKeyString,
   subjects,
@@ -30,6 +32,7 @@ import {
   type Gvr,
   type InventoryRef,
   type Item,
+  type ObjectMessage,
   type SnapshotMessage,
   type WatchSyncState,
 } from '@kollect/contracts';
@@ -366,4 +369,63 @@ export function deploymentItem(
     uid,
     attributes,
   };
+}
+
+// ------------------------------------------------------------------ objects (as the watcher publishes them)
+
+/** A stripped Deployment as the watcher publishes it. */
+export function deploymentObject(o: {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: number;
+  image: string;
+  replicas?: number;
+  labels?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: o.name,
+      namespace: o.namespace,
+      uid: o.uid,
+      resourceVersion: String(o.resourceVersion),
+      labels: o.labels ?? {},
+    },
+    spec: {
+      replicas: o.replicas ?? 1,
+      template: { spec: { containers: [{ name: 'main', image: o.image }] } },
+      ...(o.extra ?? {}),
+    },
+  };
+}
+
+/** Publish an object message (upsert, or a tombstone when `object` is undefined); returns its stream sequence. */
+export async function publishObject(
+  pb: PipelineBus,
+  cluster: string,
+  gvr: Gvr,
+  meta: { namespace: string; name: string; uid: string; resourceVersion: number },
+  object: Record<string, unknown> | undefined,
+): Promise<number> {
+  const op = object ? 'upsert' : 'delete';
+  const msg: ObjectMessage = {
+    schemaVersion: BUS_SCHEMA_VERSION,
+    op,
+    cluster,
+    gvr,
+    kind: 'Deployment',
+    namespace: meta.namespace,
+    name: meta.name,
+    uid: meta.uid,
+    resourceVersion: String(meta.resourceVersion),
+    origin: 'watch',
+    ...(object ? { object } : {}),
+  };
+  const pa = await publishJson(pb.bus, pb.names.subject(subjects.object(cluster, gvr, meta.uid)), msg, {
+    msgId: objectMsgId(meta.uid, String(meta.resourceVersion), op),
+  });
+  return pa.seq;
 }

@@ -363,6 +363,7 @@ export class PartitionWorker {
         if (r.ready) {
           this.#log.info({ inventory: inv.key }, 'readiness gate open');
           this.#scheduler.touch(inv.key, Date.now(), true);
+          this.#arm();
         }
         this.#report(inv);
       }
