@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { JsonKv, kvKey, PLAN_KEY, type Bus } from '@kollect/bus';
+import { JsonKv, PLAN_KEY, type Bus } from '@kollect/bus';
 import { KIND_DEFINITIONS, KINDS, type KollectKind } from '@kollect/crd-types';
 import {
   KubeClient,
@@ -306,8 +306,8 @@ export async function startReplica(env: ReplicaEnv, pod: string): Promise<Replic
 /** Read the published plan of a cluster from the isolated plan bucket. */
 export async function readPlan(bus: Bus, prefix: string, cluster: string): Promise<CompiledPlan | undefined> {
   const kv = await JsonKv.open<CompiledPlan>(bus, `${prefix}_kollect_plan`);
-  // The controller's key for a cluster's plan: `plan.<cluster>` (kvKey-encoded).
-  return (await kv.get(kvKey(PLAN_KEY, cluster)))?.value;
+  const plan = (await kv.get(PLAN_KEY))?.value;
+  return plan?.settings.cluster === cluster ? plan : undefined;
 }
 
 /** Delete the isolated topology of a prefix. */

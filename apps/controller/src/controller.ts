@@ -1,5 +1,5 @@
 import { errorClassOf, inventoryKey, redactSecrets, type InventoryRef } from '@kollect/contracts';
-import { JsonKv, kvKey, PLAN_KEY, putPlan, type Bus, type BusNames } from '@kollect/bus';
+import { JsonKv, PLAN_KEY, putPlan, type Bus, type BusNames } from '@kollect/bus';
 import { FINALIZERS, KIND_DEFINITIONS, KINDS, type KollectKind } from '@kollect/crd-types';
 import {
   Discovery,
@@ -51,11 +51,6 @@ export interface ControllerDeps {
   /** Leadership changes and plan publications (metrics, tests). */
   onLeadership?: (leading: boolean) => void;
   onPlanPublished?: (plan: CompiledPlan) => void;
-}
-
-/** The KV key of a cluster's plan in `kollect_plan`: `plan.<cluster>`. */
-export function planKeyFor(cluster: string): string {
-  return kvKey(PLAN_KEY, cluster);
 }
 
 /** Kinds the controller watches (connection tests are handled elsewhere). */
@@ -112,7 +107,9 @@ export class Controller {
   constructor(deps: ControllerDeps) {
     this.#d = deps;
     this.#log = deps.log;
-    this.#planKey = planKeyFor(deps.config.settings.cluster);
+    // One plan per topology (`PLAN_KEY`), as the data-plane services read it: each cluster's pipeline
+    // has its own bus topology (or prefix), so the cluster is not part of the key.
+    this.#planKey = PLAN_KEY;
     this.#store = new ObjectStore((n) => this.#onStoreChange(n));
     this.#runtime = new RuntimeState((k) => this.#last?.targetBases.get(k)?.fingerprint);
     this.#discovery = new Discovery(deps.kube);

@@ -3,8 +3,10 @@ import type { Gvr, InventoryRef, SinkRef } from '@kollect/contracts';
 /**
  * The compiled plan: everything the data-plane services (watcher, extractor, aggregator, sink
  * workers) need to know about the Kollect CRs, already validated, reference-resolved and
- * scope-checked by the controller. Published to KV `kollect_plan` under key `plan.<cluster>`
- * (token-encoded); services watch it and never read CRs themselves (ARCHITECTURE.md §2).
+ * scope-checked by the controller. Published to KV `kollect_plan` under key `plan` (`PLAN_KEY` of
+ * @kollect/bus; one plan per bus topology — each cluster's pipeline has its own topology or bus
+ * prefix, and `settings.cluster` names the cluster); services watch it and never read CRs
+ * themselves (ARCHITECTURE.md §2).
  *
  * Invariants:
  * - Everything here is data; no secrets (sinks carry only Secret *references*).
