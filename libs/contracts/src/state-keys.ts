@@ -55,4 +55,6 @@ export interface WatchSyncState extends WatcherStatusReport {
   objectSeq?: number;
   /** resourceVersion of the completed list. */
   resourceVersion?: string;
+  /** Objects in the scope when the list completed (a resumed watch keeps the last count). */
+  objects?: number;
 }
