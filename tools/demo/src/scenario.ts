@@ -20,6 +20,32 @@ export interface ScenarioOptions {
   deploymentsPerTeam: number;
   servicesPerTeam: number;
   ingressesPerTeam: number;
+  /** Namespace of the platform profile (default `kollect-system`). */
+  systemNamespace?: string;
+  /** The namespace opted out by label (default `sandbox`). */
+  sandboxNamespace?: string;
+  /** The team whose KollectScope denies Ingresses (default `team-c` when it is one of the teams). */
+  ingressDeniedTeam?: string;
+  /**
+   * Include the cluster kinds (platform roll-up; default true). Suites that share the apiserver
+   * with others run in tenant mode and leave them out.
+   */
+  clusterKinds?: boolean;
+}
+
+/** The effective namespace names of a scenario. */
+export function scenarioNamespaces(opts: ScenarioOptions = DEFAULT_SCENARIO): {
+  teams: string[];
+  system: string;
+  sandbox: string;
+  ingressDenied: string | undefined;
+} {
+  return {
+    teams: [...opts.teams],
+    system: opts.systemNamespace ?? 'kollect-system',
+    sandbox: opts.sandboxNamespace ?? 'sandbox',
+    ingressDenied: opts.ingressDeniedTeam ?? (opts.teams.includes('team-c') ? 'team-c' : undefined),
+  };
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -46,13 +72,14 @@ export function namespaces(opts: ScenarioOptions = DEFAULT_SCENARIO): KubeObject
     kind: 'Namespace',
     metadata: { name: team, labels: { 'kollect.dev/tenant': team, team } },
   }));
-  out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kollect-system' } });
+  const names = scenarioNamespaces(opts);
+  out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.system } });
   out.push({
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
-      name: 'sandbox',
-      labels: { 'kollect.dev/watch': 'disabled', 'kollect.dev/tenant': 'sandbox' },
+      name: names.sandbox,
+      labels: { 'kollect.dev/watch': 'disabled', 'kollect.dev/tenant': names.sandbox },
     },
   });
   return out;
@@ -134,7 +161,8 @@ export function workloads(opts: ScenarioOptions = DEFAULT_SCENARIO): KubeObject[
     for (let i = 0; i < opts.servicesPerTeam; i++) out.push(service(team, i));
     for (let i = 0; i < opts.ingressesPerTeam; i++) out.push(ingress(team, i));
   }
-  for (let i = 0; i < 3; i++) out.push(deployment('sandbox', i));
+  const sandbox = scenarioNamespaces(opts).sandbox;
+  for (let i = 0; i < 3; i++) out.push(deployment(sandbox, i));
   return out;
 }
 
@@ -213,25 +241,28 @@ export function kollectResources(opts: ScenarioOptions = DEFAULT_SCENARIO): Kube
       spec: { exportMinInterval: '30s' },
     });
   }
+  const names = scenarioNamespaces(opts);
   // team-c may not collect Ingresses: its ingresses target is hard-degraded (ScopeGVKDenied).
-  if (opts.teams.includes('team-c')) {
+  const denied = names.ingressDenied;
+  if (denied !== undefined) {
     out.push({
       apiVersion: K,
       kind: 'KollectScope',
-      metadata: { name: 'tenant-ceiling', namespace: 'team-c' },
+      metadata: { name: 'tenant-ceiling', namespace: denied },
       spec: {
         allowedGVKs: [
           { group: 'apps', version: 'v1', kind: 'Deployment' },
           { group: '', version: 'v1', kind: 'Service' },
         ],
-        allowedNamespaces: ['team-c'],
+        allowedNamespaces: [denied],
       },
     });
   }
+  if (opts.clusterKinds === false) return out;
   out.push({
     apiVersion: K,
     kind: 'KollectProfile',
-    metadata: { name: 'platform-images', namespace: 'kollect-system' },
+    metadata: { name: 'platform-images', namespace: names.system },
     spec: {
       targetGVK: { group: 'apps', version: 'v1', kind: 'Deployment' },
       attributes: [
@@ -245,7 +276,7 @@ export function kollectResources(opts: ScenarioOptions = DEFAULT_SCENARIO): Kube
     kind: 'KollectClusterTarget',
     metadata: { name: 'all-deployments' },
     spec: {
-      profileRef: { name: 'platform-images', namespace: 'kollect-system' },
+      profileRef: { name: 'platform-images', namespace: names.system },
       namespaceSelector: { matchExpressions: [{ key: 'kollect.dev/tenant', operator: 'Exists' }] },
     },
   });

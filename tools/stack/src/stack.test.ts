@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { metricSum, parseMetrics } from './metrics.js';
+import { portFromLogLine, tail } from './process.js';
+import { instanceName, leaseSuffix, serviceEnv, type StackOptions } from './stack.js';
+
+const base: StackOptions = { natsUrl: 'nats://n:1', kubeconfig: '/k', cluster: 'c1', prefix: 'tPipe_x1' };
+
+describe('service environment', () => {
+  it('isolates a prefixed stack: bus prefix, lease names derived from it, no own topology', () => {
+    const env = serviceEnv(base, 'controller', 'controller');
+    expect(env['KOLLECT_BUS_PREFIX']).toBe('tPipe_x1');
+    expect(env['KOLLECT_LEASE_NAME']).toBe('kollect-controller-tpipe-x1');
+    expect(env['KOLLECT_ENSURE_TOPOLOGY']).toBe('false');
+    expect(env['KOLLECT_HTTP_PORT']).toBe('0');
+    expect(env['KUBECONFIG']).toBe('/k');
+  });
+
+  it('uses the production lease names without a prefix', () => {
+    const env = serviceEnv({ ...base, prefix: '' }, 'watcher', 'watcher');
+    expect(env['KOLLECT_LEASE_NAME']).toBe('kollect-watcher');
+  });
+
+  it('gives data-plane services no kube config and lets the services ensure topology when asked', () => {
+    const env = serviceEnv({ ...base, topology: false }, 'extractor', 'extractor-2');
+    expect(env['KUBECONFIG']).toBeUndefined();
+    expect(env['KOLLECT_POD_NAME']).toBe('extractor-2');
+    expect(env['KOLLECT_ENSURE_TOPOLOGY']).toBe('true');
+  });
+
+  it('passes the controller its cache boundary and tenant mode, and per-kind overrides win', () => {
+    const env = serviceEnv(
+      {
+        ...base,
+        watchNamespaces: ['a', 'b'],
+        tenantMode: true,
+        env: { X: '1' },
+        serviceEnv: { controller: { X: '2' } },
+      },
+      'controller',
+      'controller',
+    );
+    expect(env['KOLLECT_WATCH_NAMESPACES']).toBe('a,b');
+    expect(env['KOLLECT_TENANT_MODE']).toBe('true');
+    expect(env['X']).toBe('2');
+  });
+
+  it('names single instances after their kind and replicas by number', () => {
+    expect(instanceName('controller', 1, 1)).toBe('controller');
+    expect(instanceName('extractor', 2, 2)).toBe('extractor-2');
+    expect(leaseSuffix('Ab_c')).toBe('ab-c');
+  });
+});
+
+describe('port discovery', () => {
+  it('reads the port from a service start line only', () => {
+    expect(portFromLogLine('{"level":30,"port":40123,"msg":"aggregator started"}')).toBe(40123);
+    expect(portFromLogLine('{"level":30,"port":40123,"msg":"connecting"}')).toBeUndefined();
+    expect(portFromLogLine('Error: boom "port"')).toBeUndefined();
+    expect(portFromLogLine('{"port":"x","msg":"started"}')).toBeUndefined();
+  });
+
+  it('keeps the last non-empty lines for messages', () => {
+    expect(tail('a\n\nb\nc\n', 2)).toBe('b\nc');
+  });
+});
+
+describe('metrics', () => {
+  const text = [
+    '# HELP kollect_rows_emitted_total Rows',
+    '# TYPE kollect_rows_emitted_total counter',
+    'kollect_rows_emitted_total{op="upsert"} 12',
+    'kollect_rows_emitted_total{op="delete"} 3',
+    'kollect_watch_synced{group="apps",version="v1",resource="deployments"} 1',
+    'process_resident_memory_bytes 1.5e+07',
+    'weird{a="x\\"y"} +Inf',
+  ].join('\n');
+
+  it('parses samples with labels and exponents', () => {
+    const s = parseMetrics(text);
+    expect(s).toHaveLength(5);
+    expect(s[4]).toEqual({ name: 'weird', labels: { a: 'x"y' }, value: Infinity });
+    expect(metricSum(s, 'process_resident_memory_bytes')).toBe(15_000_000);
+  });
+
+  it('sums samples matching a label filter', () => {
+    expect(metricSum(text, 'kollect_rows_emitted_total')).toBe(15);
+    expect(metricSum(text, 'kollect_rows_emitted_total', { op: 'delete' })).toBe(3);
+    expect(metricSum(text, 'missing')).toBe(0);
+  });
+});
