@@ -452,6 +452,9 @@ export class Controller {
       this.#d.onPlanPublished?.(result.plan);
     }
     this.#last = result;
+    const inventories = new Set(result.inventoryBases.keys());
+    this.#runtime.prune(inventories, new Set(result.targetBases.keys()));
+    for (const k of this.#seeded) if (!inventories.has(k)) this.#seeded.delete(k);
   }
 
   // ---- finalizers ----------------------------------------------------------------------------

@@ -45,3 +45,22 @@ describe('RuntimeState', () => {
     expect(sourceOfSubject('kollect.status.bogus.prod')).toBeUndefined();
   });
 });
+
+describe('RuntimeState.prune', () => {
+  it('forgets inventories and targets that no longer exist', () => {
+    const rt = new RuntimeState(() => 'fp');
+    rt.apply('aggregator', {
+      schemaVersion: BUS_SCHEMA_VERSION,
+      cluster: 'c',
+      inventory: { kind: 'KollectInventory', namespace: 'ns', name: 'gone' },
+      planGeneration: 1,
+      itemCount: 0,
+      exportGeneration: 0,
+      checksum: '',
+      gateOpen: true,
+      at: 't',
+    });
+    rt.prune(new Set(), new Set());
+    expect(rt.aggregator.size).toBe(0);
+  });
+});

@@ -95,6 +95,16 @@ export class RuntimeState {
     }
   }
 
+  /**
+   * Forget inventories and targets that no longer exist (reports about a CR arrive only after
+   * the plan named it, which follows a compile that saw the CR, so nothing live is dropped).
+   */
+  prune(inventories: ReadonlySet<string>, targets: ReadonlySet<string>): void {
+    for (const k of this.sinks.keys()) if (!inventories.has(k)) this.sinks.delete(k);
+    for (const k of this.aggregator.keys()) if (!inventories.has(k)) this.aggregator.delete(k);
+    for (const k of this.failures.keys()) if (!targets.has(k)) this.failures.delete(k);
+  }
+
   /** Failures of a target, re-keyed to the current fingerprint when they were adopted before a compile. */
   failuresOf(targetKeyStr: string, fingerprint: string): TargetFailureState | undefined {
     const f = this.failures.get(targetKeyStr);

@@ -1103,3 +1103,23 @@ describe('compilePlan — status details', () => {
     });
   });
 });
+
+describe('memoizeValidator', () => {
+  it('re-validates an object only when what validation reads changed (not on status writes)', async () => {
+    const { memoizeValidator } = await import('./validation.js');
+    let calls = 0;
+    const v = memoizeValidator((_kind, obj) => {
+      calls++;
+      return { ok: true, errors: [], value: obj };
+    });
+    const ctx = { tenantMode: false, allowPrivateEndpoints: false, maxExportBytes: 1 };
+    const t = target('team-a', 't', { profileRef: 'p' });
+    v('KollectTarget', t, ctx);
+    v('KollectTarget', { ...t, status: { observedGeneration: 1 } }, ctx);
+    expect(calls).toBe(1);
+    v('KollectTarget', { ...t, spec: { profileRef: 'q' }, metadata: { ...t.metadata, generation: 2 } }, ctx);
+    expect(calls).toBe(2);
+    v('KollectTarget', { ...t, metadata: { ...t.metadata, annotations: { a: 'b' } } }, ctx);
+    expect(calls).toBe(3);
+  });
+});

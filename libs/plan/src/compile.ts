@@ -42,7 +42,6 @@ import {
   namespacesMatching,
   namespaceUniverse,
   resolveNamespaces,
-  unionNamespaces,
   type NamespaceUniverse,
 } from './namespaces.js';
 import {
@@ -991,7 +990,11 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
   }
 
   // --- watches ------------------------------------------------------------------------------
-  const watchMap = new Map<string, WatchSpec>();
+  // Union per GVR in a set (null = cluster-wide absorbs everything), sorted once at the end.
+  const watchMap = new Map<
+    string,
+    { spec: Omit<WatchSpec, 'namespaces'>; all: boolean; namespaces: Set<string> }
+  >();
   for (const t of compiledTargets) {
     for (const g of targetGvrs.get(targetKey(t)) ?? []) {
       const k = gvrString(g.gvr);
@@ -999,18 +1002,23 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       // cluster-wide for namespaced kinds (it may lack the RBAC).
       let needed = g.namespaced ? g.namespaces : null;
       if (g.namespaced && needed === null && universe.bounded) needed = universe.list.map((n) => n.name);
-      const prev = watchMap.get(k);
-      if (!prev)
-        watchMap.set(k, {
-          gvr: g.gvr,
-          gvk: g.gvk,
-          namespaced: g.namespaced,
-          namespaces: needed === null ? null : [...needed].sort(),
-        });
-      else prev.namespaces = unionNamespaces(prev.namespaces, needed);
+      let w = watchMap.get(k);
+      if (!w)
+        watchMap.set(
+          k,
+          (w = {
+            spec: { gvr: g.gvr, gvk: g.gvk, namespaced: g.namespaced },
+            all: false,
+            namespaces: new Set(),
+          }),
+        );
+      if (needed === null) w.all = true;
+      else if (!w.all) for (const n of needed) w.namespaces.add(n);
     }
   }
-  const watches = [...watchMap.entries()].sort((a, b) => cmp(a[0], b[0])).map(([, w]) => w);
+  const watches: WatchSpec[] = [...watchMap.entries()]
+    .sort((a, b) => cmp(a[0], b[0]))
+    .map(([, w]) => ({ ...w.spec, namespaces: w.all ? null : [...w.namespaces].sort(cmp) }));
 
   // --- namespace watch labels ---------------------------------------------------------------
   const namespaceWatch: Record<string, 'enabled' | 'disabled'> = {};
@@ -1048,13 +1056,15 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     namespaceWatch,
   };
   const prev = input.previous;
-  const same = prev !== undefined && planBodyDigest(prev) === canonicalJson(body);
+  const bodyDigest = canonicalJson(body);
+  const same = prev !== undefined && planBodyDigest(prev) === bodyDigest;
   const plan: CompiledPlan = {
     schemaVersion: PLAN_SCHEMA_VERSION,
     generation: same ? prev.generation : (prev?.generation ?? 0) + 1,
     compiledAt: same ? prev.compiledAt : input.now.toISOString(),
     ...body,
   };
+  digests.set(plan, bodyDigest);
 
   // --- statuses -----------------------------------------------------------------------------
   for (const p of [...objs.profiles].sort(byName)) {
@@ -1164,9 +1174,16 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
 }
 
 /** Canonical JSON of everything in a plan except `generation` and `compiledAt`. */
+const digests = new WeakMap<CompiledPlan, string>();
 function planBodyDigest(p: CompiledPlan): string {
-  const { schemaVersion: _s, generation: _g, compiledAt: _c, ...body } = p;
-  return canonicalJson(body);
+  // The previous plan is usually the one this process compiled last time: digest it once.
+  let d = digests.get(p);
+  if (d === undefined) {
+    const { schemaVersion: _s, generation: _g, compiledAt: _c, ...body } = p;
+    d = canonicalJson(body);
+    digests.set(p, d);
+  }
+  return d;
 }
 
 function cmp(a: string, b: string): number {

@@ -73,6 +73,15 @@ export const REASONS = {
   ApproachingExportCap: 'ApproachingExportCap',
   // Sinks
   TLSInsecure: 'TLSInsecure',
+  /** Written by the sink prober (apps/sink-*): ConnectionVerified=True / Degraded=False. */
+  ConnectionOK: 'ConnectionOK',
+  /** Written by the sink prober: the probe failed (ConnectionVerified=False, Degraded=True). */
+  ConnectionTestFailed: 'ConnectionTestFailed',
+  /** Written by the sink prober: a referenced Secret or key is missing. */
+  SecretResolveFailed: 'SecretResolveFailed',
+  // KollectConnectionTest (written by the sink prober)
+  ProbeSucceeded: 'ProbeSucceeded',
+  InvalidSinkRef: 'InvalidSinkRef',
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 

@@ -87,16 +87,39 @@ export const admissionValidator: ObjectValidator = (kind, obj, ctx) => {
 };
 
 /**
- * Cache checks per object instance (the controller keeps unchanged objects as the same instances
- * between compiles, so only edited objects are re-validated; CEL compilation is not free).
+ * Cache checks per object content. The key is what validation reads — kind, name, namespace,
+ * labels, annotations (the secret guards), generation and spec — never status or
+ * resourceVersion, so a status write (ours or a prober's) does not re-run CEL compilation. One
+ * entry per object uid; entries of objects not seen for `maxEntries` checks are dropped.
  */
-export function memoizeValidator(inner: ObjectValidator): ObjectValidator {
-  const cache = new WeakMap<object, ObjectCheck<KollectKind>>();
+export function memoizeValidator(inner: ObjectValidator, maxEntries = 10_000): ObjectValidator {
+  const cache = new Map<string, { fp: string; result: ObjectCheck<KollectKind> }>();
   return ((kind, obj, ctx) => {
-    const hit = cache.get(obj);
-    if (hit) return hit;
-    const r = inner(kind, obj, ctx);
-    cache.set(obj, r as ObjectCheck<KollectKind>);
-    return r;
+    const m = obj.metadata ?? {};
+    const id = `${kind}|${m.uid ?? `${m.namespace ?? ''}/${m.name ?? ''}`}`;
+    // JSON.stringify, not canonicalJson: an object from the apiserver keeps its key order between
+    // versions, and a spurious miss only costs one re-validation.
+    const fp = JSON.stringify([
+      kind,
+      m.name,
+      m.namespace,
+      m.labels,
+      m.annotations,
+      m.generation,
+      (obj as { spec?: unknown }).spec,
+      ctx,
+    ]);
+    const hit = cache.get(id);
+    if (hit && hit.fp === fp) {
+      // Refresh recency (Map iteration order = insertion order).
+      cache.delete(id);
+      cache.set(id, hit);
+      return hit.result;
+    }
+    const result = inner(kind, obj, ctx) as ObjectCheck<KollectKind>;
+    cache.delete(id);
+    cache.set(id, { fp, result });
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
+    return result;
   }) as ObjectValidator;
 }
