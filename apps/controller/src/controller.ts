@@ -53,6 +53,19 @@ export interface ControllerDeps {
   onPlanPublished?: (plan: CompiledPlan) => void;
 }
 
+/** SEED-SPEC §9.1 classes of the condition reasons (forbidden: RBAC/scope; transient: retried). */
+export function errorClassOfReason(reason: string): 'transient' | 'terminal' | 'forbidden' {
+  if (/Forbidden|Denied/.test(reason)) return 'forbidden';
+  if (
+    reason === 'Progressing' ||
+    reason === 'ExportFailed' ||
+    reason === 'SinkUnreachable' ||
+    reason === 'AccessCheckFailed'
+  )
+    return 'transient';
+  return 'terminal';
+}
+
 /** Kinds the controller watches (connection tests are handled elsewhere). */
 const WATCHED: readonly KollectKind[] = KINDS.filter((k) => k !== 'KollectConnectionTest');
 const FINALIZER_OF: Partial<Record<KollectKind, string>> = {
@@ -605,6 +618,10 @@ export class Controller {
         continue;
       }
       for (const ev of transitionEvents(current, next)) {
+        // The seed's error counter, once per transition into a problem (bad input included:
+        // a missing GVK, a CEL failure, a denied scope), by its error class.
+        if (ev.type === 'Warning')
+          this.#d.metrics?.reconcileErrors.inc({ kind, error_class: errorClassOfReason(ev.reason) });
         try {
           await emitEvent(this.#d.kube, kind, obj, ev, this.identity, signal);
         } catch (err) {
