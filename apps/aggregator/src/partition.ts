@@ -113,6 +113,8 @@ interface InventoryState {
   waitingFor: string[];
   /** Object-store name of the last full snapshot written, by generation. */
   lastFull: { exportGeneration: number; snapshot: SnapshotMessage } | undefined;
+  /** How long computing the last snapshot took (ms): widens the coalescing window of big tables. */
+  exportCostMs: number;
 }
 
 const PERSIST_CONCURRENCY = 256;
@@ -245,7 +247,7 @@ export class PartitionWorker {
     const outcome = applyRow(inv.table, msg, { nowMs: Date.now(), view: inv.view });
     this.#ctx.metrics.rowsApplied.inc({ result: outcome });
     if (inv.table.contentVersion !== before) {
-      this.#scheduler.touch(key, Date.now());
+      this.#scheduler.touch(key, Date.now(), false, 2 * inv.exportCostMs);
       this.#arm();
     }
     await this.#commit();
@@ -460,9 +462,11 @@ export class PartitionWorker {
       return;
     const deleting = Boolean(view.inventory.deleting);
     const now = new Date();
+    const t0 = performance.now();
     let prepared = nextSnapshot(inv.state, inv.table, view, now, { full: inv.needsFull });
     // A deleting inventory ends with exactly one final export, even when nothing changed.
     if (deleting && !prepared) prepared = nextSnapshot(inv.state, inv.table, view, now, { full: true });
+    inv.exportCostMs = performance.now() - t0;
     if (!prepared) return;
     const { names, bus } = this.#ctx;
     const pub = planSnapshotPublication(prepared.message, {
@@ -698,6 +702,7 @@ export class PartitionWorker {
         gateOpen: false,
         waitingFor: ['partition not loaded'],
         lastFull: undefined,
+        exportCostMs: 0,
       };
       this.#inv.set(key, inv);
     }

@@ -78,6 +78,7 @@ export class AggregatorService {
       servers: cfg.natsUrl,
       name: `kollect-aggregator-${cfg.holder}`,
       requireServerVersion: FEATURE_MIN_VERSION.fencedWrites,
+      waitForServer: true,
       ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
       ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
       ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),

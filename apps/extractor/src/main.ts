@@ -4,40 +4,24 @@
  * /healthz /readyz /metrics on KOLLECT_HTTP_PORT, graceful shutdown on SIGTERM/SIGINT (running
  * extractions finish and are acked; buffered messages go back to the stream).
  */
-import {
-  createLogger,
-  createMetrics,
-  createRegistry,
-  installShutdown,
-  startServiceHttp,
-} from '@kollect/observability';
+import { startService } from '@kollect/observability';
 import { loadConfig } from './config.js';
 import { ExtractorService } from './service.js';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
-  const log = createLogger({ service: 'extractor', level: cfg.logLevel, base: { holder: cfg.holder } });
-  const registry = createRegistry('extractor');
-  const metrics = createMetrics(registry);
-  const svc = await ExtractorService.start({ cfg, log, metrics });
-  const http = await startServiceHttp({
-    port: cfg.httpPort,
-    host: cfg.httpHost,
-    metricsRegistry: registry,
-    checks: {
-      plan: () => svc.ready(),
-      nats: () => !svc.bus.nc.isClosed(),
-    },
+  const frame = await startService({
+    service: 'extractor',
+    level: cfg.logLevel,
+    httpPort: cfg.httpPort,
+    httpHost: cfg.httpHost,
+    base: { holder: cfg.holder },
   });
-  installShutdown(
-    [
-      { name: 'http-not-ready', fn: () => http.setShuttingDown() },
-      { name: 'extractor', fn: () => svc.stop() },
-      { name: 'http', fn: () => http.close() },
-    ],
-    { logger: log },
-  );
-  log.info({ port: http.port, prefix: cfg.busPrefix || undefined }, 'extractor started');
+  const svc = await ExtractorService.start({ cfg, log: frame.log, metrics: frame.metrics });
+  frame.addReadinessCheck('plan', () => svc.ready());
+  frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
+  frame.onShutdown('extractor', () => svc.stop());
+  frame.log.info({ prefix: cfg.busPrefix || undefined }, 'extractor started');
 }
 
 main().catch((err: unknown) => {

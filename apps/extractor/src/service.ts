@@ -104,6 +104,7 @@ export class ExtractorService {
     const bus = await connectBus({
       servers: cfg.natsUrl,
       name: `kollect-extractor-${cfg.holder}`,
+      waitForServer: true,
       ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
       ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
       ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),

@@ -121,3 +121,13 @@ describe('ExportScheduler', () => {
     expect(s.takeDue(1010)).toEqual(['a', 'b']);
   });
 });
+
+describe('ExportScheduler window for expensive inventories', () => {
+  it('widens the coalescing window when the caller says exports are expensive', () => {
+    const s = new ExportScheduler({ coalesceMs: 200 });
+    s.touch('big', 1000, false, 900);
+    s.touch('small', 1000);
+    expect(s.takeDue(1200)).toEqual(['small']);
+    expect(s.takeDue(1900)).toEqual(['big']);
+  });
+});

@@ -1,7 +1,7 @@
-import { checksumSortedItems, compareUtf8, itemSortKey, sha256Hex, type Item } from '@kollect/contracts';
+import { checksumOfItemJsons, compareUtf8, sha256Hex, type Item } from '@kollect/contracts';
 import type { InventoryView } from './inventory-view.js';
 import { compareVersions } from './order.js';
-import { type RowEntry, type RowTable } from './table.js';
+import { compareEntries, entryJson, type RowEntry, type RowTable } from './table.js';
 
 /** A live table entry with its key. */
 export interface KeyedEntry {
@@ -13,8 +13,10 @@ export interface KeyedEntry {
 export interface ExportedSet {
   /** The exported entries in canonical item order (SEED-SPEC §5.2). */
   entries: KeyedEntry[];
-  /** The same items, canonical order. */
-  items: Item[];
+  /** The same items, canonical order (built on first use). */
+  readonly items: Item[];
+  /** Number of exported items. */
+  count: number;
   /** CONTRACT.md checksum: SHA-256 over the canonical JSON of `items` only. */
   checksum: string;
   /** The table's content version this was computed from. */
@@ -76,9 +78,8 @@ export function selectExported(table: RowTable, view: InventoryView): KeyedEntry
       if (entry.item !== null) chosen.push({ key, entry: entry as KeyedEntry['entry'] });
     }
   }
-  const keyed = chosen.map((k) => ({ sort: itemSortKey(k.entry.item), k }));
-  keyed.sort((a, b) => compareUtf8(a.sort, b.sort));
-  return keyed.map((x) => x.k);
+  chosen.sort((a, b) => compareEntries(a.entry, b.entry));
+  return chosen;
 }
 
 const cache = new WeakMap<RowTable, { view: InventoryView; set: ExportedSet }>();
@@ -91,11 +92,16 @@ export function exportedSet(table: RowTable, view: InventoryView): ExportedSet {
   const hit = cache.get(table);
   if (hit && hit.view === view && hit.set.contentVersion === table.contentVersion) return hit.set;
   const entries = selectExported(table, view);
-  const items = entries.map((e) => e.entry.item);
+  let items: Item[] | undefined;
   const set: ExportedSet = {
     entries,
-    items,
-    checksum: checksumSortedItems(items),
+    get items() {
+      items ??= entries.map((e) => e.entry.item);
+      return items;
+    },
+    count: entries.length,
+    // The cached canonical JSON of each row is exactly what the contract hashes.
+    checksum: checksumOfItemJsons(entries.map((e) => entryJson(e.entry))),
     contentVersion: table.contentVersion,
   };
   cache.set(table, { view, set });
@@ -108,11 +114,11 @@ export function exportedSet(table: RowTable, view: InventoryView): ExportedSet {
  * listed. Sorted by namespace.
  */
 export function namespaceShards(table: RowTable, set: ExportedSet): NamespaceShard[] {
-  const items = new Map<string, Item[]>();
-  for (const it of set.items) {
-    let list = items.get(it.namespace);
-    if (!list) items.set(it.namespace, (list = []));
-    list.push(it); // set.items is canonically sorted, so each list is too
+  const items = new Map<string, string[]>();
+  for (const { entry } of set.entries) {
+    let list = items.get(entry.item.namespace);
+    if (!list) items.set(entry.item.namespace, (list = []));
+    list.push(entryJson(entry)); // set.entries is canonically sorted, so each list is too
   }
   const targets = new Map<string, Set<string>>();
   for (const e of table.rows.values()) {
@@ -122,12 +128,12 @@ export function namespaceShards(table: RowTable, set: ExportedSet): NamespaceSha
     s.add(`${e.item.targetNamespace}\u0000${e.item.targetName}`);
   }
   return [...items.keys()].sort(compareUtf8).map((namespace) => {
-    const list = items.get(namespace) as Item[];
+    const list = items.get(namespace) as string[];
     return {
       namespace,
       itemCount: list.length,
       targetCount: targets.get(namespace)?.size ?? 0,
-      checksum: checksumSortedItems(list),
+      checksum: checksumOfItemJsons(list),
     };
   });
 }

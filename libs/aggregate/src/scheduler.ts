@@ -16,9 +16,14 @@ export class ExportScheduler {
     this.#coalesceMs = Math.max(0, opts.coalesceMs ?? 250);
   }
 
-  /** Note a change of inventory `key` at `nowMs`; urgent changes are due now. */
-  touch(key: string, nowMs: number, urgent = false): void {
-    const at = urgent ? nowMs : nowMs + this.#coalesceMs;
+  /**
+   * Note a change of inventory `key` at `nowMs`; urgent changes are due now. `minWindowMs`
+   * widens the window for this inventory — the aggregator passes twice the time its last export
+   * took, so a very large inventory under constant churn spends at most about a third of the time
+   * exporting.
+   */
+  touch(key: string, nowMs: number, urgent = false, minWindowMs = 0): void {
+    const at = urgent ? nowMs : nowMs + Math.max(this.#coalesceMs, minWindowMs);
     const cur = this.#due.get(key);
     if (cur === undefined || at < cur) this.#due.set(key, at);
   }

@@ -12,7 +12,7 @@ import {
 } from '@kollect/contracts';
 import type { InventoryView } from './inventory-view.js';
 import { exportedSet, type ExportedSet } from './rollup.js';
-import { entryDigest, itemDigest, type RowTable } from './table.js';
+import { compareEntries, entryDigest, itemDigest, type RowEntry, type RowTable } from './table.js';
 
 /**
  * The export position of one inventory: what its last published snapshot was. Persisted by the
@@ -47,6 +47,13 @@ export interface PreparedExport {
   state: ExportState;
   /** New export marks: row key → digest held by this generation, or null (no longer held). */
   marks: Map<string, string | null>;
+  /**
+   * The touched keys this diff looked at, with the entry each held then: on commit they leave
+   * the touched set unless they changed again meanwhile.
+   */
+  seen: Map<string, RowEntry | undefined>;
+  /** Exported under `keepAll` (the touched set stays complete after commit). */
+  keepAll: boolean;
   /** Why this export happens. */
   reason: 'first' | 'changed' | 'spec-changed' | 'full';
 }
@@ -89,7 +96,14 @@ export function nextSnapshot(
   const changed = set.checksum !== state.checksum;
   const specChanged = view.inventory.generation !== state.generation;
   if (!first && !changed && !specChanged && !opts.full) return null;
-  const { upserts, deletes, marks } = opts.full ? replaceMarks(table, set) : diffAgainstMarks(table, set);
+  const keepAll = view.inventory.dedupe === 'keepAll';
+  const seen = new Map<string, RowEntry | undefined>();
+  for (const k of table.touched) seen.set(k, table.rows.get(k));
+  const { upserts, deletes, marks } = opts.full
+    ? replaceMarks(table, set)
+    : keepAll && table.touchedComplete
+      ? diffTouched(table)
+      : diffAgainstMarks(table, set);
   const exportGeneration = state.exportGeneration + 1;
   const exportedAt = formatRfc3339Nano(now);
   const message: SnapshotMessage = {
@@ -101,7 +115,7 @@ export function nextSnapshot(
     exportGeneration,
     previousGeneration: state.exportGeneration,
     checksum: set.checksum,
-    itemCount: set.items.length,
+    itemCount: set.count,
     exportedAt,
     upserts,
     deletes,
@@ -111,11 +125,13 @@ export function nextSnapshot(
     state: {
       exportGeneration,
       checksum: set.checksum,
-      itemCount: set.items.length,
+      itemCount: set.count,
       generation: view.inventory.generation,
       exportedAt,
     },
     marks,
+    seen,
+    keepAll,
     reason: opts.full ? 'full' : first ? 'first' : changed ? 'changed' : 'spec-changed',
   };
 }
@@ -131,6 +147,37 @@ function replaceMarks(
   return { upserts: set.items, deletes: [], marks };
 }
 
+/**
+ * `keepAll` exports every live row, so only keys changed since the last committed export can
+ * differ from their marks: the diff costs O(changes), not O(rows).
+ */
+function diffTouched(table: RowTable): {
+  upserts: Item[];
+  deletes: RowKey[];
+  marks: Map<string, string | null>;
+} {
+  const marks = new Map<string, string | null>();
+  const ups: RowEntry[] = [];
+  const deleted: string[] = [];
+  for (const key of table.touched) {
+    const entry = table.rows.get(key);
+    if (entry?.item) {
+      const d = entryDigest(entry);
+      if (entry.exported !== d) {
+        ups.push(entry);
+        marks.set(key, d);
+      }
+    } else if (entry && entry.exported !== null) {
+      deleted.push(key);
+      marks.set(key, null);
+    }
+  }
+  ups.sort(compareEntries);
+  deleted.sort(compareUtf8);
+  return { upserts: ups.map((e) => e.item as Item), deletes: deleted.map(parseRowKeyString), marks };
+}
+
+/** Any dedupe mode: compare every exported row and every marked key. O(rows). */
 function diffAgainstMarks(
   table: RowTable,
   set: ExportedSet,
@@ -161,8 +208,17 @@ function diffAgainstMarks(
  * Record a published export in the table: set the export marks. Tombstones whose delete went
  * out become expirable. Changed keys are marked dirty (to be persisted).
  */
-export function commitExport(table: RowTable, prepared: Pick<PreparedExport, 'marks'>, nowMs: number): void {
+export function commitExport(
+  table: RowTable,
+  prepared: Pick<PreparedExport, 'marks'> & Partial<Pick<PreparedExport, 'seen' | 'keepAll'>>,
+  nowMs: number,
+): void {
   for (const [key, mark] of prepared.marks) setMark(table, key, mark, nowMs);
+  table.touchedComplete = prepared.keepAll ?? false;
+  // Keys the diff settled and that did not change since: their marks match their rows now.
+  for (const [key, entry] of prepared.seen ?? []) {
+    if (table.rows.get(key) === entry) table.touched.delete(key);
+  }
 }
 
 function setMark(table: RowTable, key: string, mark: string | null, nowMs: number): void {
@@ -179,11 +235,13 @@ function setMark(table: RowTable, key: string, mark: string | null, nowMs: numbe
       tombstoneSinceMs: nowMs,
     });
     table.dirty.add(key);
+    table.touched.add(key);
     return;
   }
   if (e.exported === mark) return;
   e.exported = mark;
   table.dirty.add(key);
+  table.touched.add(key);
   if (e.item === null && mark === null) {
     e.tombstoneSinceMs = nowMs;
     table.expiry.push({ key, sinceMs: nowMs });
@@ -245,7 +303,7 @@ export function fullSnapshot(
     exportGeneration: state.exportGeneration,
     previousGeneration: 0,
     checksum: set.checksum,
-    itemCount: set.items.length,
+    itemCount: set.count,
     exportedAt: state.exportedAt,
     upserts: set.items,
     deletes: [],

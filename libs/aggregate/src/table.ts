@@ -1,4 +1,13 @@
-import { itemJson, rowKeyOf, rowKeyString, sha256Hex, type Item, type RowMessage } from '@kollect/contracts';
+import {
+  compareUtf8,
+  itemJson,
+  itemSortKey,
+  rowKeyOf,
+  rowKeyString,
+  sha256Hex,
+  type Item,
+  type RowMessage,
+} from '@kollect/contracts';
 import type { InventoryView } from './inventory-view.js';
 import { compareVersions, type RowVersion } from './order.js';
 
@@ -20,9 +29,12 @@ export interface RowEntry extends RowVersion {
    * or the time its delete was exported if it was still pending then.
    */
   tombstoneSinceMs: number;
-  /** Cached canonical JSON and digest of `item` (derived data, never persisted). */
+  /** Cached canonical JSON, digest and sort key of `item` (derived data, never persisted). */
   json?: string;
   digest?: string;
+  sortKey?: string;
+  /** The sort key holds UTF-16 surrogates (so it must be compared by UTF-8 bytes, not natively). */
+  sortKeyWide?: boolean;
 }
 
 /** The canonical row table of one inventory. Mutated in place by the functions of this module. */
@@ -42,11 +54,31 @@ export interface RowTable {
   readonly expiry: { key: string; sinceMs: number }[];
   /** Index of the next live element of `expiry` (a queue without O(n) shifts). */
   expiryHead: number;
+  /**
+   * Keys whose row may differ from what the last export holds (changed since the last committed
+   * export): the next diff only has to look at these (`keepAll`).
+   */
+  readonly touched: Set<string>;
+  /**
+   * `touched` holds every key whose row may differ from its mark under `keepAll` semantics. False
+   * after an export under `byResourceUID` (losing rows are live but unmarked): the next `keepAll`
+   * diff then compares every row once.
+   */
+  touchedComplete: boolean;
 }
 
 /** A new, empty table. */
 export function createTable(): RowTable {
-  return { rows: new Map(), liveCount: 0, dirty: new Set(), contentVersion: 0, expiry: [], expiryHead: 0 };
+  return {
+    rows: new Map(),
+    liveCount: 0,
+    dirty: new Set(),
+    contentVersion: 0,
+    expiry: [],
+    expiryHead: 0,
+    touched: new Set(),
+    touchedComplete: true,
+  };
 }
 
 /** What {@link applyRow} did with a row message. */
@@ -88,6 +120,27 @@ export function entryJson(entry: RowEntry): string {
   if (entry.item === null) throw new Error('a tombstone has no JSON');
   entry.json ??= itemJson(entry.item);
   return entry.json;
+}
+
+/** Canonical sort key of an entry's item (cached; see `itemSortKey`). */
+export function entrySortKey(entry: RowEntry): string {
+  if (entry.item === null) throw new Error('a tombstone has no sort key');
+  if (entry.sortKey === undefined) {
+    entry.sortKey = itemSortKey(entry.item);
+    entry.sortKeyWide = /[\ud800-\udfff]/.test(entry.sortKey);
+  }
+  return entry.sortKey;
+}
+
+/**
+ * Canonical order of two live entries (UTF-8 byte order of their sort keys, SEED-SPEC §5.2). Keys
+ * without surrogates compare the same by UTF-16 code units, which the engine does natively.
+ */
+export function compareEntries(a: RowEntry, b: RowEntry): number {
+  const ka = entrySortKey(a);
+  const kb = entrySortKey(b);
+  if (a.sortKeyWide || b.sortKeyWide) return compareUtf8(ka, kb);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /** Digest of an entry's item as stored in the export marks (cached). 128 bits of SHA-256. */
@@ -153,6 +206,7 @@ export function applyRow(table: RowTable, msg: RowMessage, opts: ApplyOptions): 
     if (!held?.item) {
       table.liveCount++;
       table.contentVersion++;
+      table.touched.add(key);
       return 'inserted';
     }
     if (held.item && entryJson(held) === json) {
@@ -160,6 +214,7 @@ export function applyRow(table: RowTable, msg: RowMessage, opts: ApplyOptions): 
       return 'refreshed';
     }
     table.contentVersion++;
+    table.touched.add(key);
     return 'updated';
   }
   // delete
@@ -176,6 +231,7 @@ export function applyRow(table: RowTable, msg: RowMessage, opts: ApplyOptions): 
   if (held?.item) {
     table.liveCount--;
     table.contentVersion++;
+    table.touched.add(key);
     return 'deleted';
   }
   return 'tombstoned';
@@ -203,6 +259,7 @@ export function retainRows(
     });
     if (entry.exported === null) enqueueExpiry(table, key, nowMs);
     table.dirty.add(key);
+    table.touched.add(key);
     table.liveCount--;
     dropped++;
   }
@@ -299,4 +356,6 @@ export function restoreRow(table: RowTable, key: string, row: PersistedRow, nowM
   });
   if (row.i !== null) table.liveCount++;
   table.contentVersion++;
+  // Whether the persisted mark matches the row is unknown until the next diff looks.
+  table.touched.add(key);
 }

@@ -14,6 +14,28 @@ export function checksumSortedItems(sorted: readonly Item[]): string {
   return sha256Hex(itemsJson(sorted));
 }
 
+/**
+ * Checksum of items given as their canonical JSON (`itemJson` of each), already in canonical
+ * order: the same bytes as {@link checksumSortedItems} hashes, without serializing again. For
+ * callers that keep each item's JSON (the aggregator hashes large tables on every export).
+ */
+export function checksumOfItemJsons(sortedItemJsons: Iterable<string>): string {
+  const h = createHash('sha256');
+  let buf = '[';
+  let first = true;
+  for (const j of sortedItemJsons) {
+    buf += first ? j : ',' + j;
+    first = false;
+    // Hash in chunks: one update per item is slow, one string for 100k items is large.
+    if (buf.length > 1 << 16) {
+      h.update(buf);
+      buf = '';
+    }
+  }
+  h.update(buf + ']');
+  return h.digest('hex');
+}
+
 /** Lowercase hex SHA-256 of a UTF-8 string. */
 export function sha256Hex(s: string | Uint8Array): string {
   return createHash('sha256').update(s).digest('hex');
