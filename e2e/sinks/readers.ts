@@ -219,7 +219,15 @@ export async function pyarrowPython(): Promise<string> {
 /** Run a Python snippet with the pyarrow venv; stdin gets `input`, stdout is returned. */
 export async function runPyarrow(script: string, input: Buffer | string): Promise<string> {
   const py = await pyarrowPython();
-  return (await run(py, ['-c', script], input)).toString('utf8');
+  // One thread: pyarrow's pools have aborted at interpreter exit on this loaded 2-core machine.
+  const env = { ...process.env, OMP_NUM_THREADS: '1', ARROW_NUM_THREADS: '1' };
+  const pre = 'import pyarrow as _pa\n_pa.set_cpu_count(1)\n_pa.set_io_thread_count(1)\n';
+  try {
+    return (await run(py, ['-c', pre + script], input, env)).toString('utf8');
+  } catch (err) {
+    if (!/exited null/.test(String(err))) throw err;
+    return (await run(py, ['-c', pre + script], input, env)).toString('utf8');
+  }
 }
 
 /**

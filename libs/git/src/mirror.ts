@@ -22,6 +22,11 @@ export interface MirrorOptions {
   /** Deadline of one git command. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * When the branch does not exist yet, start it from this branch instead of a root commit
+   * (GitLab merge-request mode: the feature branch forks from the target branch).
+   */
+  baseBranch?: string;
 }
 
 /** Trailers of one commit, as read by {@link GitMirror.findCommit}. */
@@ -117,11 +122,25 @@ export class GitMirror {
     } catch (err) {
       if (err instanceof GitCommandError && EMPTY_BRANCH_RE.test(err.stderr)) {
         if (haveRef) await this.run(['update-ref', '-d', this.remoteRef()]);
-        return null;
+        return this.o.baseBranch && this.o.baseBranch !== branch ? this.fetchBase(this.o.baseBranch) : null;
       }
       throw err;
     }
     return this.revParse(this.remoteRef());
+  }
+
+  /** Head of the base branch (null when it does not exist either). */
+  private async fetchBase(base: string): Promise<string | null> {
+    const ref = `refs/remotes/origin/${base}`;
+    const args = ['fetch', '--quiet', '--no-tags'];
+    if (!(await this.revParse(ref))) args.push(`--depth=${Math.max(1, this.o.depth)}`);
+    try {
+      await this.run([...args, 'origin', `+refs/heads/${base}:${ref}`]);
+    } catch (err) {
+      if (err instanceof GitCommandError && EMPTY_BRANCH_RE.test(err.stderr)) return null;
+      throw err;
+    }
+    return this.revParse(ref);
   }
 
   /** The object id of a ref or revision, or null. */

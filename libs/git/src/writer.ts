@@ -56,6 +56,8 @@ export interface GitWriterConfig {
   /** The sink spec (layout, pathTemplate, git.prune). */
   spec: Record<string, unknown>;
   format: SnapshotFormat;
+  /** Start a missing branch from this one (GitLab merge-request mode). */
+  baseBranch?: string;
   /** Deadline of one git command (default 120 s, the seed's whole-export timeout). */
   timeoutMs?: number;
   log: SinkLogger;
@@ -127,6 +129,7 @@ export class GitSnapshotWriter {
         depth: this.c.depth,
         timeoutMs: this.c.timeoutMs as number,
         ...(this.c.signal ? { signal: this.c.signal } : {}),
+        ...(this.c.baseBranch ? { baseBranch: this.c.baseBranch } : {}),
       });
       await REMOTE_LOCKS.run(this.lockKey(), () => this.m().ensure());
     } catch (err) {
