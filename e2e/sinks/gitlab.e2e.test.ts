@@ -155,7 +155,8 @@ describe.runIf(hasTestbed('git'))('gitlab sink', () => {
     const inv = { kind: 'KollectInventory' as const, namespace: 'team-a', name: 'web' };
     beforeAll(async () => {
       url = await createRepo(projectPath);
-      api = new GitLabApiDouble(testbedEnv.gitToken, projectPath);
+      // The sink derives the project from the remote path (`/git/<group>/<name>.git` on the test bed).
+      api = new GitLabApiDouble(testbedEnv.gitToken, `git/${projectPath}`);
       await api.start();
       // The target branch exists with one commit of its own.
       const auth = `Authorization: Basic ${Buffer.from(`${testbedEnv.gitUsername}:${testbedEnv.gitPassword}`).toString('base64')}`;
@@ -208,6 +209,7 @@ describe.runIf(hasTestbed('git'))('gitlab sink', () => {
       const { sink, runner } = runnerFor(testbedEnv.gitToken, model);
       model.push(makeItems(5));
       const r1 = await runner.handle(model.message(1));
+      expect(r1.error?.message).toBeUndefined();
       expect(r1.outcome).toBe('exported');
       model.push(makeItems(6));
       const r2 = await runner.handle(model.message(2));

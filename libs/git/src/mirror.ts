@@ -197,13 +197,16 @@ export class GitMirror {
   }
 
   private async deepen(by: number): Promise<void> {
+    // A branch that does not exist yet is read through its base (merge-request mode).
+    const exists = (await this.revParse(this.remoteRef())) !== null;
+    const branch = exists || !this.o.baseBranch ? (this.branch as string) : this.o.baseBranch;
     await this.run([
       'fetch',
       '--quiet',
       '--no-tags',
       `--deepen=${Math.max(1, by)}`,
       'origin',
-      `+refs/heads/${this.branch}:${this.remoteRef()}`,
+      `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
     ]);
   }
 
