@@ -169,6 +169,32 @@ describe('watcher service (real apiserver + NATS)', () => {
     await proc.exited;
   });
 
+  it('reports a GVR the apiserver does not serve as failed/NotFound and keeps the other scopes going', async () => {
+    const n = await ns('wmissing');
+    const widgets = { group: 'example.invalid', version: 'v1', resource: 'widgets' };
+    await h.putWatches([
+      {
+        gvr: widgets,
+        gvk: { group: 'example.invalid', version: 'v1', kind: 'Widget' },
+        namespaced: true,
+        namespaces: null,
+      },
+      configmapsIn([n]),
+    ]);
+    const proc = h.start();
+    await until(async () => (await h.syncState(widgets, null))?.state === 'failed', 30_000, 'failed state');
+    const st = (await h.syncState(widgets, null))!;
+    expect(st.reason).toBe('NotFound');
+    expect(st.message).toContain('/apis/example.invalid/v1/widgets');
+    await until(
+      async () => (await h.syncState(CM, n))?.state === 'synced',
+      30_000,
+      'the healthy scope synced',
+    );
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  });
+
   it('loses nothing and tombstones nothing that exists when SIGKILLed mid-stream and restarted', async () => {
     const n = await ns('wkill');
     await createConfigMaps(kube, n, 50, { prefix: 'base' });
