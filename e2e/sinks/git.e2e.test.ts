@@ -2,7 +2,7 @@
  * The git sink against the test bed's real git smart-HTTP server (Debian git http-backend with
  * basic/token auth): the conformance suite for the document and tree layouts, plus auth modes.
  */
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InventoryRef } from '@kollect/contracts';
 import { gitSinkFactory } from '@kollect/sink-git';
 import { sinkConformance, type ConformanceDestination } from '@kollect/sink-testing';
@@ -72,4 +72,41 @@ describe.runIf(hasTestbed('git'))('git sink (test bed git smart-HTTP)', () => {
       10_000,
     ),
   );
+});
+
+describe.runIf(hasTestbed('git'))('git sink auth modes (test bed git smart-HTTP)', () => {
+  it('a token alone authenticates (sent as HTTP basic, never in a URL or on disk)', async () => {
+    const { MaterializedStore, SinkRunner } = await import('@kollect/sink');
+    const { InventoryModel, makeItems } = await import('@kollect/sink-testing');
+    const url = await createRepo(uniqueName('token'));
+    const token = testbedEnv.gitToken;
+    const sink = gitSinkFactory.create({
+      sink: gitSink(url, {}),
+      cluster: 'east',
+      credentials: { data: { token }, roles: { token }, version: '1' },
+      workDir: `/tmp/${uniqueName('tok-work')}`,
+      signal: new AbortController().signal,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    await sink.connect();
+    const model = new InventoryModel({ kind: 'KollectInventory', namespace: 'team-a', name: 'web' }, 'east');
+    const runner = new SinkRunner({
+      sink,
+      sinkName: 'snapshot/team-a/tok',
+      full: model,
+      store: new MaterializedStore(),
+      clusterLabel: 'east',
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    model.push(makeItems(2));
+    const out = await runner.handle(model.message(1));
+    expect(out.outcome).toBe('exported');
+    expect(await gitRemoteHead(url, { username: 'any', password: token })).toMatch(/^[0-9a-f]{40}$/);
+    const { execFileSync } = await import('node:child_process');
+    const onDisk = execFileSync('sh', ['-c', `grep -rl '${token}' /tmp/${'tok-work'}* 2>/dev/null | wc -l`], {
+      encoding: 'utf8',
+    }).trim();
+    expect(onDisk).toBe('0');
+    await sink.close();
+  });
 });
