@@ -20,7 +20,7 @@ export interface ExtractorConfig {
   logLevel: LogLevel;
   /** `KOLLECT_EXTRACTOR_DURABLE` (default `extractor`): the shared durable consumer on the object log. */
   durable: string;
-  /** `KOLLECT_EXTRACT_CONCURRENCY` (default 64): object messages extracted at once per replica. */
+  /** `KOLLECT_EXTRACT_CONCURRENCY` (default 256): object messages in flight per replica (extraction is cheap; the bound is publish-ack latency). */
   concurrency: number;
   /** `KOLLECT_EXTRACT_STATUS_INTERVAL` (default 1s): how often failure transitions are reported. */
   statusIntervalMs: number;
@@ -56,7 +56,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'info',
     ),
     durable: c.string('KOLLECT_EXTRACTOR_DURABLE', 'extractor'),
-    concurrency: c.int('KOLLECT_EXTRACT_CONCURRENCY', 64, { min: 1, max: 4096 }),
+    concurrency: c.int('KOLLECT_EXTRACT_CONCURRENCY', 256, { min: 1, max: 4096 }),
     statusIntervalMs: c.durationMs('KOLLECT_EXTRACT_STATUS_INTERVAL', 1000),
     heartbeatMs: c.durationMs('KOLLECT_EXTRACT_HEARTBEAT', 2000),
     replayWaitMs: c.durationMs('KOLLECT_EXTRACT_REPLAY_WAIT', 30_000),

@@ -90,6 +90,12 @@ export class ExtractorService {
   /** Replays in progress by this replica, by GVR, with their abort handle. */
   readonly #replays = new Map<string, AbortController>();
   #replayLoop: Promise<void> = Promise.resolve();
+  /**
+   * Whether this replica created the durable consumer: then nobody extracted before, and the live
+   * consumer reads the whole object log under the current plan — the first plan needs no replay.
+   */
+  #consumerCreated: boolean | undefined;
+  #firstRound = true;
   #stopped = false;
 
   private constructor(bus: Bus, names: BusNames, opts: ExtractorServiceOptions) {
@@ -153,6 +159,7 @@ export class ExtractorService {
       this.#ledger = new FailureLedger(plan.settings.cluster);
       await this.#followReports(plan.settings.cluster);
       this.#startConsumer();
+      await this.#runner?.ready();
       this.#timers.push(
         setInterval(() => this.#flushReports(), this.#o.cfg.statusIntervalMs),
         setInterval(() => void this.#heartbeat(), this.#o.cfg.heartbeatMs),
@@ -194,6 +201,7 @@ export class ExtractorService {
       },
     });
     this.#runner.on((e) => {
+      if (e.type === 'consuming' && this.#consumerCreated === undefined) this.#consumerCreated = e.created;
       if (e.type !== 'redelivery' && e.type !== 'nak')
         metrics.consumerEvents.inc({ stream: names.streams.objects, consumer: cfg.durable, type: e.type });
     });
@@ -377,6 +385,8 @@ export class ExtractorService {
     const sigs = gvrSignatures(x.plan);
     const staleMs = Math.max(10_000, this.#o.cfg.heartbeatMs * STALE_FACTOR);
     const waiting = new Set(sigs.keys());
+    const firstRound = this.#firstRound;
+    this.#firstRound = false;
     while (waiting.size > 0 && !this.#stopped && this.#x === x) {
       for (const g of [...waiting]) {
         if (this.#x !== x || this.#stopped) return;
@@ -395,10 +405,11 @@ export class ExtractorService {
           continue;
         }
         if (d === 'wait') continue;
+        const fresh = firstRound && this.#consumerCreated === true;
         const claim: ReplayClaim = {
           signature: sigs.get(g) as string,
           planGeneration: x.plan.generation,
-          state: 'running',
+          state: fresh ? 'done' : 'running',
           holder: this.#o.cfg.holder,
           at: Date.now(),
         };
@@ -408,6 +419,11 @@ export class ExtractorService {
         } catch (err) {
           if (isWrongLastSequence(err)) continue; // another replica was faster; look again
           throw err;
+        }
+        if (fresh) {
+          // A new durable consumer reads the whole log under this plan: recorded, not replayed.
+          waiting.delete(g);
+          continue;
         }
         try {
           const objects = await this.#replay(x, g, key, claim, rev);
