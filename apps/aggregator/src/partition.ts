@@ -638,9 +638,18 @@ export class PartitionWorker {
     this.#ctx.publishStatus(report);
   }
 
-  /** Status of every inventory in the plan (the periodic report). */
+  /** Status of every inventory in the plan (the periodic report), and the consumer gauges. */
   reportAll(): void {
     for (const inv of this.#inv.values()) this.#report(inv);
+    const { metrics, names } = this.#ctx;
+    const labels = { stream: names.streams.rows, consumer: `aggregator-p${this.partition}` };
+    this.#runner
+      ?.info()
+      .then((ci) => {
+        metrics.consumerPending.set(labels, ci.num_pending);
+        metrics.consumerAckPending.set(labels, ci.num_ack_pending);
+      })
+      .catch(() => undefined);
   }
 
   /** Row and item counts (metrics). */

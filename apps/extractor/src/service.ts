@@ -163,6 +163,7 @@ export class ExtractorService {
       this.#timers.push(
         setInterval(() => this.#flushReports(), this.#o.cfg.statusIntervalMs),
         setInterval(() => void this.#heartbeat(), this.#o.cfg.heartbeatMs),
+        setInterval(() => this.#updateGauges(), 15_000),
       );
     } else {
       this.#ledger.forgetTargets(changedTargets(prev?.plan, plan));
@@ -291,6 +292,18 @@ export class ExtractorService {
     for (const pe of result.policyErrors) metrics.celEvaluations.inc({ result: pe.outcome });
     this.#ledger?.record(x, msg, failures);
     return result;
+  }
+
+  #updateGauges(): void {
+    const { metrics, cfg } = this.#o;
+    const labels = { stream: this.names.streams.objects, consumer: cfg.durable };
+    this.#runner
+      ?.info()
+      .then((ci) => {
+        metrics.consumerPending.set(labels, ci.num_pending);
+        metrics.consumerAckPending.set(labels, ci.num_ack_pending);
+      })
+      .catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- failure reports
