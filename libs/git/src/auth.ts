@@ -46,6 +46,8 @@ export class GitAuthEnv {
       LANG: 'C',
       LC_ALL: 'C',
     };
+    // Operators may trace git (GIT_TRACE, GIT_TRACE2_PERF, …); these carry no credentials.
+    for (const [k, v] of Object.entries(process.env)) if (k.startsWith('GIT_TRACE') && v) env[k] = v;
     const id = createHash('sha256').update(remote.url).digest('hex').slice(0, 16);
     if (remote.transport === 'http') {
       const user = creds.username;
