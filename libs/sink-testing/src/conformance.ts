@@ -47,7 +47,9 @@ export interface ConformanceTarget {
   destination(opts: { clusterPartitioned?: boolean }): Promise<ConformanceDestination>;
   /** Take the backend down and bring it back (test bed fault hooks); omit to skip that case. */
   fault?: { down(): Promise<void>; up(): Promise<void> };
-  /** Rows of the large-inventory case (default 100 000). */
+  /**
+   * Rows of the large-inventory case (default: `KOLLECT_CONFORMANCE_BIG_ROWS`, else 100 000).
+   */
   bigRows?: number;
   /** Per-test timeout in ms (default 300 000). */
   timeoutMs?: number;
@@ -70,6 +72,7 @@ interface Harness {
  */
 export function sinkConformance(target: ConformanceTarget): void {
   const timeout = target.timeoutMs ?? 300_000;
+  const bigRows = target.bigRows ?? (Number(process.env['KOLLECT_CONFORMANCE_BIG_ROWS']) || 100_000);
   const log = target.log ?? quiet;
   const inv: InventoryRef = { kind: 'KollectInventory', namespace: 'team-a', name: 'web' };
   const workDir = mkdtempSync(join(tmpdir(), 'kollect-conformance-'));
@@ -271,7 +274,7 @@ export function sinkConformance(target: ConformanceTarget): void {
     it(
       `large inventory: ${target.bigRows ?? 100_000} rows, then a 1% change`,
       async () => {
-        const n = target.bigRows ?? 100_000;
+        const n = bigRows;
         const dest = await target.destination({});
         const h = await harness(dest);
         h.model.push(makeItems(n));
