@@ -272,7 +272,7 @@ export function sinkConformance(target: ConformanceTarget): void {
     );
 
     it(
-      `large inventory: ${target.bigRows ?? 100_000} rows, then a 1% change`,
+      `large inventory: ${bigRows} rows, then a 1% change`,
       async () => {
         const n = bigRows;
         const dest = await target.destination({});
