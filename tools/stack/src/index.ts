@@ -20,8 +20,15 @@ export {
   type StackOptions,
   type StackService,
 } from './stack.js';
-export { ServiceProcess, portFromLogLine, tail, type ServiceSpec, type ServiceInfo } from './process.js';
-export { Applier, installCrds, ensureNamespace, type Manifest } from './kube.js';
+export {
+  ServiceProcess,
+  portFromLogLine,
+  readyBody,
+  tail,
+  type ServiceSpec,
+  type ServiceInfo,
+} from './process.js';
+export { Applier, installCrds, ensureNamespace, clearTerminatingNamespace, type Manifest } from './kube.js';
 export { parseMetrics, metricSum, type MetricSample } from './metrics.js';
 export {
   SnapshotFeed,

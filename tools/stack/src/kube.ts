@@ -175,6 +175,42 @@ export class Applier {
   }
 }
 
+/**
+ * Make sure a namespace can take new objects. A namespace stuck in `Terminating` (the test bed runs
+ * no namespace controller, so a deleted namespace never goes away by itself) is finalized — its
+ * `kubernetes` finalizer removed through the `finalize` subresource — and waited for until it is
+ * gone, so it can be created again. Returns true when it had to do that.
+ */
+export async function clearTerminatingNamespace(
+  kube: KubeClient,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(name)}`;
+  let ns: KubeObject & { spec?: { finalizers?: string[] } };
+  try {
+    ns = await kube.request(`GET`, path);
+  } catch (err) {
+    if (KubeNotFound.is(err)) return false;
+    throw err;
+  }
+  if (!ns.metadata?.['deletionTimestamp']) return false;
+  await kube.request('PUT', `${path}/finalize`, {
+    body: { ...ns, spec: { ...(ns.spec ?? {}), finalizers: [] } },
+  });
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await kube.request('GET', path);
+    } catch (err) {
+      if (KubeNotFound.is(err)) return true;
+      throw err;
+    }
+    if (Date.now() > end) throw new Error(`namespace ${name} is still terminating after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
 /** Create a namespace if it does not exist (labels are applied either way). */
 export async function ensureNamespace(
   kube: KubeClient,

@@ -51,6 +51,17 @@ export function portFromLogLine(line: string): number | undefined {
   return undefined;
 }
 
+/** A /readyz answer that means ready: 200 and a non-empty `checks` object. */
+export function readyBody(r: { status: number; body: string } | undefined): boolean {
+  if (r?.status !== 200) return false;
+  try {
+    const checks = (JSON.parse(r.body) as { checks?: Record<string, unknown> }).checks;
+    return checks !== undefined && Object.keys(checks).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The last `n` lines of a text (for error messages). */
 export function tail(text: string, n: number): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -214,9 +225,12 @@ export class ServiceProcess {
     }
   }
 
-  /** True when /readyz answers 200. */
+  /**
+   * True when /readyz answers 200 with at least one check: a service registers its checks after
+   * its HTTP frame listens, and an empty check list only means it has not got that far yet.
+   */
   async ready(): Promise<boolean> {
-    return (await this.get('/readyz', 2000))?.status === 200;
+    return readyBody(await this.get('/readyz', 2000));
   }
 
   /** Poll /readyz until 200; throws with the failing checks and the log tail at the deadline. */
@@ -229,7 +243,7 @@ export class ServiceProcess {
           `${this.spec.name} exited while waiting for /readyz; last log lines:\n${this.logTail(20)}`,
         );
       last = await this.get('/readyz', 2000);
-      if (last?.status === 200) return;
+      if (readyBody(last)) return;
       await sleep(100);
     }
     throw new Error(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { metricSum, parseMetrics } from './metrics.js';
-import { portFromLogLine, tail } from './process.js';
+import { portFromLogLine, readyBody, tail } from './process.js';
 import { instanceName, leaseSuffix, serviceEnv, type StackOptions } from './stack.js';
 
 const base: StackOptions = { natsUrl: 'nats://n:1', kubeconfig: '/k', cluster: 'c1', prefix: 'tPipe_x1' };
@@ -48,6 +48,22 @@ describe('service environment', () => {
     expect(instanceName('controller', 1, 1)).toBe('controller');
     expect(instanceName('extractor', 2, 2)).toBe('extractor-2');
     expect(leaseSuffix('Ab_c')).toBe('ab-c');
+  });
+});
+
+describe('readiness', () => {
+  it('counts a 200 only when the service has registered its checks', () => {
+    expect(readyBody({ status: 200, body: '{"status":"ok","checks":{}}' })).toBe(false);
+    expect(readyBody({ status: 200, body: '{"status":"ok","checks":{"plan":{"ok":true}}}' })).toBe(true);
+    expect(readyBody({ status: 503, body: '{"status":"fail","checks":{"plan":{"ok":false}}}' })).toBe(false);
+    expect(readyBody(undefined)).toBe(false);
+  });
+
+  it('gives sink workers their kubeconfig variable, private endpoints and a work directory', () => {
+    const env = serviceEnv(base, 'sink-snapshot', 'sink-snapshot', '/run');
+    expect(env['KOLLECT_KUBECONFIG']).toBe('/k');
+    expect(env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS']).toBe('true');
+    expect(env['KOLLECT_SINK_WORK_DIR']).toBe('/run/work/sink-snapshot');
   });
 });
 

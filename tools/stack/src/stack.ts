@@ -88,6 +88,8 @@ export interface StackOptions {
   startTimeoutMs?: number;
   /** Build the apps first with `tsc -b` (default true; cached per process). */
   build?: boolean;
+  /** Progress: an instance listens (`started`) or answers /readyz (`ready`). */
+  onServiceState?: (name: string, state: 'started' | 'ready') => void;
 }
 
 /** A running instance: its state plus its fault hooks. */
@@ -135,7 +137,12 @@ export function instanceName(kind: ServiceKind, index: number, replicas: number)
  * The environment of one service instance: connection, isolation (bus prefix, lease names),
  * HTTP on a free loopback port, and the per-kind settings the apps read (see each app's config.ts).
  */
-export function serviceEnv(o: StackOptions, kind: ServiceKind, name: string): Record<string, string> {
+export function serviceEnv(
+  o: StackOptions,
+  kind: ServiceKind,
+  name: string,
+  runDir = tmpdir(),
+): Record<string, string> {
   const prefix = o.prefix ?? '';
   const suffix = leaseSuffix(prefix);
   const env: Record<string, string> = {
@@ -154,6 +161,13 @@ export function serviceEnv(o: StackOptions, kind: ServiceKind, name: string): Re
   if (kind === 'controller' || kind === 'watcher') {
     env['KOLLECT_LEASE_NAMESPACE'] = o.leaseNamespace ?? 'kollect-system';
     env['KOLLECT_LEASE_NAME'] = suffix ? `kollect-${kind}-${suffix}` : `kollect-${kind}`;
+  }
+  if (kind.startsWith('sink-')) {
+    // the sink workers read their kubeconfig (Secrets) from KOLLECT_KUBECONFIG
+    env['KOLLECT_KUBECONFIG'] = o.kubeconfig;
+    env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS'] = 'true';
+    env['KOLLECT_SINK_WORK_DIR'] = join(runDir, 'work', name);
+    env['KOLLECT_POD_NAMESPACE'] = o.leaseNamespace ?? 'kollect-system';
   }
   if (kind === 'controller') {
     if (o.watchNamespaces?.length) env['KOLLECT_WATCH_NAMESPACES'] = o.watchNamespaces.join(',');
@@ -240,7 +254,11 @@ export class Stack {
     const timeout = this.options.startTimeoutMs ?? 90_000;
     await proc.start(timeout);
     this.#writeState();
-    if (this.options.waitReady !== false) await proc.waitReady(timeout);
+    this.options.onServiceState?.(proc.name, 'started');
+    if (this.options.waitReady !== false) {
+      await proc.waitReady(timeout);
+      this.options.onServiceState?.(proc.name, 'ready');
+    }
   }
 
   #writeState(): void {
