@@ -96,6 +96,8 @@ export class ExtractorService {
    */
   #consumerCreated: boolean | undefined;
   #firstRound = true;
+  /** CEL outcome counts already added to the metric. */
+  readonly #celSeen: Record<string, number> = {};
   #stopped = false;
 
   private constructor(bus: Bus, names: BusNames, opts: ExtractorServiceOptions) {
@@ -161,7 +163,10 @@ export class ExtractorService {
       this.#startConsumer();
       await this.#runner?.ready();
       this.#timers.push(
-        setInterval(() => this.#flushReports(), this.#o.cfg.statusIntervalMs),
+        setInterval(() => {
+          this.#flushReports();
+          this.#syncCelCounters();
+        }, this.#o.cfg.statusIntervalMs),
         setInterval(() => void this.#heartbeat(), this.#o.cfg.heartbeatMs),
         setInterval(() => this.#updateGauges(), 15_000),
       );
@@ -289,9 +294,20 @@ export class ExtractorService {
     });
     if (transient !== undefined) throw transient;
     for (const f of failures) metrics.extractionFailures.inc({ error_class: f.errorClass });
-    for (const pe of result.policyErrors) metrics.celEvaluations.inc({ result: pe.outcome });
     this.#ledger?.record(x, msg, failures);
     return result;
+  }
+
+  /** Mirror the CEL engine's outcome counters into `kollect_cel_evaluations_total{result}`. */
+  #syncCelCounters(): void {
+    const engine = this.#x?.engine;
+    if (!engine) return;
+    for (const [outcome, n] of Object.entries(engine.counters)) {
+      const delta = n - (this.#celSeen[outcome] ?? 0);
+      if (delta > 0)
+        this.#o.metrics.celEvaluations.inc({ result: outcome === 'success' ? 'ok' : outcome }, delta);
+      this.#celSeen[outcome] = n;
+    }
   }
 
   #updateGauges(): void {
