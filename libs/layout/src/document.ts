@@ -40,7 +40,8 @@ export function itemValue(item: Item): Record<string, unknown> {
   return JSON.parse(itemJson(item)) as Record<string, unknown>;
 }
 
-function yamlItem(item: Item): Record<string, unknown> {
+/** An item for the YAML emitter (which sorts keys itself): the item without an empty group. */
+export function yamlItem(item: Item): Record<string, unknown> {
   if (item.group !== '') return item as unknown as Record<string, unknown>;
   const { group: _group, ...rest } = item;
   return rest;

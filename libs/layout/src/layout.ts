@@ -1,5 +1,12 @@
 import { compareUtf8, type Item } from '@kollect/contracts';
-import { indexValue, itemValue, renderValue, renderDocument, type SnapshotDocument } from './document.js';
+import {
+  indexValue,
+  itemValue,
+  renderValue,
+  renderDocument,
+  yamlItem,
+  type SnapshotDocument,
+} from './document.js';
 import { extensionOf, type SnapshotFormat } from './format.js';
 import {
   DEFAULT_DOCUMENT_TEMPLATE,
@@ -164,7 +171,10 @@ export function itemFile(layout: ResolvedLayout, item: Item): string {
       return renderValue(layout.format, m);
     }
     default:
-      return renderValue(layout.format, itemValue(item));
+      // YAML sorts keys anyway: skip the canonical-JSON round trip (it dominates at 100k files).
+      return layout.format === 'yaml'
+        ? renderValue('yaml', yamlItem(item))
+        : renderValue(layout.format, itemValue(item));
   }
 }
 
