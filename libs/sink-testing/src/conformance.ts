@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumItems, type InventoryRef, type Item } from '@kollect/contracts';
 import type { CompiledSink } from '@kollect/plan';
 import {
@@ -75,7 +75,7 @@ export function sinkConformance(target: ConformanceTarget): void {
   const bigRows = target.bigRows ?? (Number(process.env['KOLLECT_CONFORMANCE_BIG_ROWS']) || 100_000);
   const log = target.log ?? quiet;
   const inv: InventoryRef = { kind: 'KollectInventory', namespace: 'team-a', name: 'web' };
-  const workDir = mkdtempSync(join(tmpdir(), 'kollect-conformance-'));
+  let workDir = '';
 
   async function harness(
     dest: ConformanceDestination,
@@ -392,6 +392,11 @@ export function sinkConformance(target: ConformanceTarget): void {
       timeout,
     );
 
-    afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+    beforeAll(() => {
+      workDir = mkdtempSync(join(tmpdir(), 'kollect-conformance-'));
+    });
+    afterAll(() => {
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+    });
   });
 }
