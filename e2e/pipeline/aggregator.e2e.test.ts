@@ -171,7 +171,10 @@ describe('aggregator service', () => {
     const { buildApp } = await import('./support.js');
     await buildApp('aggregator');
   }, 300_000);
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' || process.env['KOLLECT_E2E_DUMP_LOGS']) {
+      for (const p of procs) console.log(`---- ${p.name}\n${p.logs.slice(-40).join('\n')}`);
+    }
     for (const p of procs.splice(0)) await p.kill();
     for (const r of readers.splice(0)) r.stop();
   });
@@ -345,6 +348,44 @@ describe('aggregator service', () => {
     expect(next.upserts.map((i) => i.uid)).toEqual(['r-new']);
     expect(next.itemCount).toBe(26);
     expect(ModelSink.of(reader.of(invA)).problems).toEqual([]);
+  });
+
+  it('a paused owner that wakes up after the takeover steps back, its writes fenced, and nothing is lost', async () => {
+    const { pb, reader, invA, invB } = await setup('agg7');
+    const sent: RowMessage[] = [];
+    const push = async (msgs: RowMessage[]): Promise<void> => {
+      sent.push(...msgs);
+      await send(pb, msgs);
+    };
+    const zombie = await aggregator(pb, 'zombie');
+    expect(
+      await waitFor(
+        () => zombie.logs.filter((l) => /partition loaded/.test(l)).length === PARTITIONS,
+        30_000,
+      ),
+    ).toBe(true);
+    await push([row(invA, 'upsert', deploymentItem('team-a', 'deployments', 'z1', { v: 1 }))]);
+    expect(await waitFor(() => reader.last(invA)?.itemCount === 1, 30_000)).toBe(true);
+    const heir = await aggregator(pb, 'heir');
+    // the zombie keeps its partitions while alive; freeze it so its leases run out
+    zombie.proc.kill('SIGSTOP');
+    expect(
+      await waitFor(() => heir.logs.filter((l) => /partition loaded/.test(l)).length === PARTITIONS, 30_000),
+    ).toBe(true);
+    await push([
+      row(invA, 'upsert', deploymentItem('team-a', 'deployments', 'z2', { v: 1 })),
+      row(invB, 'upsert', deploymentItem(invB.namespace, 'deployments', 'z3', { v: 1 })),
+    ]);
+    zombie.proc.kill('SIGCONT');
+    await push([row(invA, 'upsert', deploymentItem('team-a', 'deployments', 'z1', { v: 2 }))]);
+    for (const inv of [invA, invB]) {
+      const want = checksumItems(expectedItems(sent).filter((i) => i.targetNamespace === inv.namespace));
+      expect(await waitFor(() => reader.last(inv)?.checksum === want, 60_000)).toBe(true);
+      expect(ModelSink.of(reader.of(inv)).problems).toEqual([]);
+    }
+    // the zombie is alive and well after being fenced off (no deadlock on the fence)
+    expect(zombie.proc.exitCode).toBeNull();
+    expect(await waitFor(() => zombie.logs.some((l) => /partition lost/.test(l)), 30_000)).toBe(true);
   });
 
   it('serves a full snapshot of the current generation through the object store', async () => {

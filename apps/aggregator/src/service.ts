@@ -216,7 +216,10 @@ export class AggregatorService {
         this.#workers.delete(p);
         metrics.partitionOwned.set({ group: 'aggregator', partition: String(p) }, 0);
         metrics.partitionChanges.inc({ group: 'aggregator', event: reason });
-        await w?.stop();
+        // A refused fenced write reports the loss from inside the worker's own flush, which the
+        // worker's stop waits for: stop it without waiting there (its writes fail from now on).
+        if (reason === 'fence-lost') void w?.stop();
+        else await w?.stop();
       },
     });
     ctx.writer = new FencedWriter(bus, rowsKv, owner);

@@ -495,13 +495,10 @@ export class ExtractorService {
           return; // a poison object message: the live consumer dead-letters it
         }
         objects++;
-        await this.#extractAndPublish(x, msg, m.streamSeq, async (row) => {
-          const { done } = await publisher.publishJson(this.#rowSubject(x, row), row, {
-            msgId: rowMsgId(row),
-          });
-          const o = await done;
-          if (!o.ok) throw o.error;
-        });
+        // Pipelined: wait only for a window slot; outcomes are checked at the flush below.
+        await this.#extractAndPublish(x, msg, m.streamSeq, (row) =>
+          publisher.publishJson(this.#rowSubject(x, row), row, { msgId: rowMsgId(row) }),
+        );
       };
       const first = await replaySubject(this.bus, this.names.streams.objects, filter, fn, {
         signal: ctl.signal,
@@ -513,7 +510,15 @@ export class ExtractorService {
         signal: ctl.signal,
         fromSeq: first.upToSeq + 1,
       });
-      await publisher.flush();
+      const failed = await publisher.flush();
+      const tooLarge = failed.filter((f) => PayloadTooLarge.is(f.error));
+      if (tooLarge.length) {
+        this.#log.warn({ gvr: g, rows: tooLarge.length }, 'replay: rows too large for the bus were skipped');
+        this.#o.metrics.extractionFailures.inc({ error_class: 'payload_too_large' }, tooLarge.length);
+      }
+      if (failed.length > tooLarge.length) {
+        throw failed.find((f) => !PayloadTooLarge.is(f.error))?.error ?? new Error('row publish failed');
+      }
       if (ctl.signal.aborted || lost) return -1;
       clearInterval(beat);
       await kv.update(key, { ...claim, state: 'done', at: Date.now(), objects }, revision);
