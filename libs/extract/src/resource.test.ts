@@ -5,7 +5,7 @@ import { Scrubber } from './redact.js';
 import { compileResourceExport, exportResource, parseJsonPointer, parsePruneJsonPath } from './resource.js';
 
 function spec(
-  over: Partial<CompiledExport> & { prune?: Partial<CompiledExport['prune']> } = {},
+  over: Omit<Partial<CompiledExport>, 'prune'> & { prune?: Partial<CompiledExport['prune']> } = {},
 ): CompiledExport {
   return {
     mode: 'Resource',

@@ -11,7 +11,7 @@ import {
 import type { CompiledSink } from '@kollect/plan';
 import { CircuitBreaker, backoffDelay } from './breaker.js';
 import { planApply } from './decide.js';
-import { resolveCredentials, secretNeeds } from './credentials.js';
+import { resolveCredentials, secretNeeds, type SecretData } from './credentials.js';
 import { SinkNeedsFullSnapshot, SinkAuthFailed, classifySinkError } from './errors.js';
 import { MaterializedInventory, MaterializedStore } from './materialized.js';
 import { SinkRunner } from './runner.js';
@@ -488,7 +488,7 @@ describe('credentials', () => {
   });
   it('reads the CA from tls.crt, ca.crt or ca.pem and fails clearly when a Secret is missing', () => {
     const s = sink('git', { git: {}, tls: { caSecretRef: { name: 'ca' } }, secretRef: { name: 'creds' } });
-    const secrets = new Map([
+    const secrets = new Map<string, SecretData>([
       ['team-a/ca', { data: { 'ca.pem': 'PEM' }, resourceVersion: '3' }],
       ['team-a/creds', { data: { token: 't' }, resourceVersion: '4' }],
     ]);

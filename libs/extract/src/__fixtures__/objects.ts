@@ -184,7 +184,9 @@ export function webTarget(over: Partial<CompiledTarget> = {}): CompiledTarget {
   };
 }
 
-export function plan(over: Partial<CompiledPlan> & { profiles?: CompiledProfile[] } = {}): CompiledPlan {
+export function plan(
+  over: Omit<Partial<CompiledPlan>, 'profiles'> & { profiles?: CompiledProfile[] } = {},
+): CompiledPlan {
   const { profiles, ...rest } = over;
   const list = profiles ?? [deploymentImagesProfile()];
   return {
