@@ -17,7 +17,13 @@ export {
   itemsJson,
   parseItem,
 } from './item.js';
-export { checksumItems, checksumSortedItems, checksumOfItemJsons, checksumShort, sha256Hex } from './checksum.js';
+export {
+  checksumItems,
+  checksumSortedItems,
+  checksumOfItemJsons,
+  checksumShort,
+  sha256Hex,
+} from './checksum.js';
 export {
   SCHEMA_VERSION,
   type Envelope,
