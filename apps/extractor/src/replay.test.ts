@@ -98,6 +98,18 @@ describe('re-extraction signatures', () => {
     expect(gvrSignatures(plan(9, base.targets, [pd, ps]))).toEqual(gvrSignatures(base));
   });
 
+  it('cover the resourceRules GVRs of a target, not its profile GVR', () => {
+    const ruled: CompiledTarget = {
+      ...target('d', pd.key),
+      rules: [{ gvr: services, gvk: { group: '', version: 'v1', kind: 'Service' }, namespaces: null }],
+    };
+    const next = plan(2, [ruled, target('s', ps.key)], [pd, ps]);
+    const sig = gvrSignatures(next);
+    expect(sig.has('apps/v1/deployments')).toBe(false);
+    // the deployment profile's target now feeds on services: their signature changes
+    expect(sig.get('/v1/services')).not.toBe(gvrSignatures(base).get('/v1/services'));
+  });
+
   it('change for every GVR when namespace watch labels change', () => {
     const next = { ...base, namespaceWatch: { 'team-a': 'disabled' as const } };
     const a = gvrSignatures(base);

@@ -1,9 +1,9 @@
 import { canonicalJson, compareUtf8, gvrString, sha256Hex } from '@kollect/contracts';
-import { targetKey, type CompiledPlan } from '@kollect/plan';
+import { collectedGvrs, targetKey, type CompiledPlan } from '@kollect/plan';
 
 /**
- * What extraction of one GVR depends on, as a digest: every target whose profile extracts that
- * GVR (its whole compiled definition, feeds included) with its profile's hash, plus the plan-wide
+ * What extraction of one GVR depends on, as a digest: every target that collects that GVR (its
+ * profile's, or a `resourceRules` GVR) (its whole compiled definition, feeds included) with its profile's hash, plus the plan-wide
  * inputs of matching and extraction (namespace watch labels, operator scrub keys, CEL limits).
  * When the digest of a GVR changes between plans, its rows may change, so it is re-extracted by
  * replaying the object log; GVRs whose digest is unchanged are left alone.
@@ -13,10 +13,13 @@ export function gvrSignatures(plan: CompiledPlan): Map<string, string> {
   for (const t of plan.targets) {
     const profile = plan.profiles[t.profileKey];
     if (!profile) continue;
-    const g = gvrString(profile.gvr);
-    let list = byGvr.get(g);
-    if (!list) byGvr.set(g, (list = []));
-    list.push({ key: targetKey(t), target: t, profileHash: profile.hash });
+    // A target depends on every GVR it collects (its rule GVRs may differ from the profile's).
+    for (const gvr of collectedGvrs(t, profile)) {
+      const g = gvrString(gvr);
+      let list = byGvr.get(g);
+      if (!list) byGvr.set(g, (list = []));
+      list.push({ key: targetKey(t), target: t, profileHash: profile.hash });
+    }
   }
   const common = {
     namespaceWatch: plan.namespaceWatch,

@@ -12,6 +12,7 @@ import {
   type CompiledRule,
   type CompiledTarget,
   type TargetFeed,
+  collectedGvrs,
   targetKey,
 } from '@kollect/plan';
 import { AttributePathInvalid, MatchPolicyInvalid, TargetProfileMissing } from './errors.js';
@@ -99,7 +100,10 @@ export interface ExtractionPlan {
   readonly engine: CelEngine;
   readonly limits: Readonly<CelLimits>;
   readonly profiles: ReadonlyMap<string, ProfileExtraction>;
-  /** Targets by the GVR string of their profile (`gvrString`). */
+  /**
+   * Targets by every GVR they collect (`gvrString`; see `collectedGvrs` of @kollect/plan): the
+   * rule GVRs of a target with `resourceRules`, else its profile's GVR.
+   */
   readonly targetsByGvr: ReadonlyMap<string, readonly TargetExtraction[]>;
   readonly issues: readonly CompileIssue[];
 }
@@ -113,7 +117,7 @@ export interface CompileExtractionOptions {
 
 /**
  * Compile a plan for extraction: CEL programs (attributes and matchPolicies), JSONPaths and helm
- * paths once per profile hash; targets indexed by their profile's GVR. Never throws for bad
+ * paths once per profile hash; targets indexed by the GVRs they collect. Never throws for bad
  * expressions: they become {@link CompileIssue}s, and the attribute fails (or the rule never
  * matches) at runtime.
  */
@@ -155,18 +159,8 @@ export function compileExtraction(
       });
       continue;
     }
-    const profileGvr = gvrString(profile.profile.gvr);
     const rules: CompiledRuleMatcher[] = target.rules.map((rule, index) => {
       const gvrKey = gvrString(rule.gvr);
-      if (gvrKey !== profileGvr) {
-        issues.push({
-          severity: 'warning',
-          scope: 'target',
-          key,
-          field: `spec.resourceRules[${index}].gvk`,
-          message: `rule selects ${gvrKey} but profile ${target.profileKey} extracts ${profileGvr}; the rule never matches`,
-        });
-      }
       let policy: CelProgram | undefined;
       let policyInvalid = false;
       if (rule.matchPolicy !== undefined && rule.matchPolicy.trim() !== '') {
@@ -220,9 +214,14 @@ export function compileExtraction(
       })),
       needsCel: profile.needsCel || rules.some((r) => r.policy !== undefined),
     };
-    const list = targetsByGvr.get(profileGvr);
-    if (list === undefined) targetsByGvr.set(profileGvr, [tx]);
-    else list.push(tx);
+    // A rule may select a kind other than the profile's: the target is indexed under every GVR it
+    // collects, and its objects are evaluated with the profile (SEED-SPEC §4.5 step 3).
+    for (const gvr of collectedGvrs(target, profile.profile)) {
+      const g = gvrString(gvr);
+      const list = targetsByGvr.get(g);
+      if (list === undefined) targetsByGvr.set(g, [tx]);
+      else list.push(tx);
+    }
   }
 
   const costLimit =

@@ -416,6 +416,75 @@ describe('target matching (SEED-SPEC §4.5)', () => {
     expect(ops(rowsFor(p, deployment({ labels: { app: 'other' } })))).toEqual(['delete']);
   });
 
+  describe('a resourceRules GVR other than the profile GVR (SEED-SPEC §4.5 step 3)', () => {
+    const SERVICES = { group: '', version: 'v1', resource: 'services' };
+    const SERVICE_GVK = { group: '', version: 'v1', kind: 'Service' };
+    const service = (labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-svc', namespace: 'team-a', uid: 'svc-uid-1', resourceVersion: '9', labels },
+      spec: { ports: [{ port: 80 }] },
+    });
+    const rules: CompiledTarget['rules'] = [
+      { gvr: SERVICES, gvk: SERVICE_GVK, namespaces: null, labelSelector: { matchLabels: { tier: 'web' } } },
+    ];
+    const profiles = [
+      profileWith([
+        { name: 'kind', path: 'cel:object.kind', optional: false },
+        { name: 'labels', path: '$.metadata.labels', optional: true },
+      ]),
+    ];
+    const p = plan({ profiles, targets: [webTarget({ rules })] });
+
+    it('collects objects of the rule GVR with the profile attributes; items carry the profile GVK', () => {
+      const r = rowsFor(p, service({ tier: 'web' }), { gvr: SERVICES });
+      expect(r.failures).toEqual([]);
+      expect(ops(r)).toEqual(['upsert']);
+      expect(r.rows[0]!.item).toMatchObject({
+        name: 'web-svc',
+        uid: 'svc-uid-1',
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        attributes: { kind: 'Service', labels: { tier: 'web' } },
+      });
+    });
+
+    it('applies the rule selector to those objects and deletes when they stop matching or vanish', () => {
+      expect(ops(rowsFor(p, service({ tier: 'db' }), { gvr: SERVICES }))).toEqual(['delete']);
+      const tomb = rowsFor(p, service({ tier: 'web' }), { gvr: SERVICES, op: 'delete' });
+      expect(tomb.rows.map((x) => [x.op, x.key.uid])).toEqual([['delete', 'svc-uid-1']]);
+    });
+
+    it('no longer collects the profile GVR unless a rule names it', () => {
+      expect(compile(p).targetsByGvr.get('apps/v1/deployments')).toBeUndefined();
+      expect(rowsFor(p, deployment()).rows).toEqual([]);
+      const both = plan({
+        profiles,
+        targets: [
+          webTarget({
+            rules: [
+              ...rules,
+              {
+                gvr: DEPLOYMENTS,
+                gvk: { group: 'apps', version: 'v1', kind: 'Deployment' },
+                namespaces: null,
+              },
+            ],
+          }),
+        ],
+      });
+      expect(ops(rowsFor(both, deployment()))).toEqual(['upsert']);
+      expect(ops(rowsFor(both, service({ tier: 'web' }), { gvr: SERVICES }))).toEqual(['upsert']);
+    });
+
+    it('indexes a target once per GVR however many rules name it, and reports no compile issue', () => {
+      const x = compile(plan({ targets: [webTarget({ rules: [...rules, ...rules] })] }));
+      expect(x.issues).toEqual([]);
+      expect(x.targetsByGvr.get('/v1/services')).toHaveLength(1);
+    });
+  });
+
   it('counts a matchPolicy runtime error as no match and reports it', () => {
     const rules: CompiledTarget['rules'] = [
       {

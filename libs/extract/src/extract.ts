@@ -77,7 +77,7 @@ export interface PolicyError {
 export type MatchResult = { matched: true } | { matched: false; reason: NoMatchReason };
 
 /**
- * SEED-SPEC §4.5 for one target and one object of the target's profile GVR: namespace gate
+ * SEED-SPEC §4.5 for one target and one object of a GVR the target collects: namespace gate
  * (cluster-scoped objects count as `default`), then `resourceRules` (any rule: same GVR, rule
  * namespaces, label selector, CEL `matchPolicy` — an error is no match) or the legacy filters
  * (`names`, `labelSelector`), then the watch labels. Cheap checks run before CEL.
@@ -278,7 +278,8 @@ export interface RowsForObjectOptions {
 
 /**
  * Everything one object message means for the inventories (the extractor's whole job for one
- * message). For an upsert, for every target whose profile GVR is the object's GVR:
+ * message). For an upsert, for every target that collects the object's GVR (its profile's GVR, or
+ * a `resourceRules` GVR — items carry the profile's group/version/kind either way):
  * - it matches → the item is extracted and upserted to each feed whose namespaces include the
  *   object's (deleted from the others);
  * - it does not match (or is opted out) → a delete to each feed: the aggregator ignores deletes

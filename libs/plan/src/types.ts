@@ -1,4 +1,4 @@
-import type { Gvr, InventoryRef, SinkRef } from '@kollect/contracts';
+import { gvrString, type Gvr, type InventoryRef, type SinkRef } from '@kollect/contracts';
 
 /**
  * The compiled plan: everything the data-plane services (watcher, extractor, aggregator, sink
@@ -123,6 +123,29 @@ export interface CompiledTarget {
 /** Key of a target in the plan: `KollectTarget/<ns>/<name>` or `KollectClusterTarget//<name>`. */
 export function targetKey(t: Pick<CompiledTarget, 'kind' | 'namespace' | 'name'>): string {
   return `${t.kind}/${t.namespace}/${t.name}`;
+}
+
+/**
+ * The GVRs whose objects a target collects (SEED-SPEC §4.5 step 3): with `resourceRules`, every
+ * rule's GVR (deduplicated, in rule order) — a rule may name a kind other than the profile's
+ * `targetGVK`, and its objects are then evaluated with the profile (rows carry the profile's
+ * group/version/kind); without rules, the profile's GVR. The extractor indexes targets by these,
+ * and re-extraction replays exactly these GVRs.
+ */
+export function collectedGvrs(
+  target: Pick<CompiledTarget, 'rules'>,
+  profile: Pick<CompiledProfile, 'gvr'>,
+): Gvr[] {
+  if (target.rules.length === 0) return [profile.gvr];
+  const seen = new Set<string>();
+  const out: Gvr[] = [];
+  for (const r of target.rules) {
+    const k = gvrString(r.gvr);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r.gvr);
+  }
+  return out;
 }
 
 /** A sink bound to an inventory, with the effective per-binding settings. */

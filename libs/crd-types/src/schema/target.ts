@@ -36,7 +36,11 @@ export const ResourceRule = Type.Object(
       }),
     ),
   },
-  { description: 'Selects resources of one kind; rules are OR-ed.', additionalProperties: false },
+  {
+    description:
+      "Selects resources of one kind; rules are OR-ed. The kind may differ from the profile's `targetGVK`: its resources are then watched too, evaluated with the profile's attributes, and their rows carry the profile's group/version/kind.",
+    additionalProperties: false,
+  },
 );
 export type ResourceRule = Static<typeof ResourceRule>;
 
@@ -54,7 +58,7 @@ const collectionFilterProperties = {
   resourceRules: Type.Optional(
     Type.Array(ResourceRule, {
       description:
-        'Rules selecting resources by kind, namespace labels, resource labels and a CEL policy; OR-ed. When empty, the profile `targetGVK` is collected, filtered by `labelSelector` and `names`.',
+        "Rules selecting resources by kind, namespace labels, resource labels and a CEL policy; OR-ed. With rules, only the rules' kinds are collected (name the profile `targetGVK` in a rule to keep it). When empty, the profile `targetGVK` is collected, filtered by `labelSelector` and `names`.",
       maxItems: 32,
       'x-kubernetes-list-type': 'atomic',
     }),
