@@ -140,21 +140,29 @@ export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}
   const failures: string[] = [];
   await withLock(async () => {
     const state = loadState();
-    const waves = [
-      names.filter((n) => !SERVICES[n].deps.some((d) => names.includes(d))),
-      names.filter((n) => SERVICES[n].deps.some((d) => names.includes(d))),
-    ];
-    for (const wave of waves) {
-      const results = await Promise.allSettled(wave.map((n) => startOne(state, n)));
-      results.forEach((r, i) => {
-        if (r.status === 'rejected') {
-          const e = r.reason as Error;
-          failures.push(
-            `${wave[i]}: ${e.message}${e instanceof TestbedError && e.hint ? `\n  hint: ${e.hint}` : ''}`,
-          );
-        }
-      });
+    // each service starts as soon as its own dependencies are up (kube-apiserver right after etcd)
+    const started = new Map<ServiceName, Promise<unknown>>();
+    for (const n of names) {
+      const deps = SERVICES[n].deps.filter((d) => names.includes(d)).map((d) => started.get(d)!);
+      started.set(
+        n,
+        Promise.all(deps).then(
+          () => startOne(state, n),
+          () => {
+            throw new TestbedError('not started: a dependency failed');
+          },
+        ),
+      );
     }
+    const results = await Promise.allSettled([...started.values()]);
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        const e = r.reason as Error;
+        failures.push(
+          `${names[i]}: ${e.message}${e instanceof TestbedError && e.hint ? `\n  hint: ${e.hint}` : ''}`,
+        );
+      }
+    });
     writeEnvFile(state);
   });
   if (failures.length) {
@@ -165,22 +173,25 @@ export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}
   );
 }
 
-/** Graceful stop (SIGTERM; postgres: SIGINT fast shutdown), waits for exit. */
+/** Graceful stop (SIGTERM; postgres: SIGINT fast shutdown), waits for exit. Dependents stop before their dependencies. */
 export async function stop(names: ServiceName[]): Promise<void> {
   await withLock(async () => {
     const state = loadState();
-    for (const name of names) {
+    const stopOne = async (name: ServiceName) => {
       const st = state.services[name];
       if (!st || !running(st)) {
         info(`${name}: not running`);
         if (st) st.state = 'stopped';
-        continue;
+        return;
       }
       const r = await terminate(st.process!, SERVICES[name].stopSignal, { timeoutMs: 30_000 });
       st.state = 'stopped';
       saveState(state);
       info(`${name}: stopped (${r})`);
-    }
+    };
+    const isDep = (n: ServiceName) => names.some((o) => SERVICES[o].deps.includes(n));
+    await Promise.all(names.filter((n) => !isDep(n)).map(stopOne));
+    await Promise.all(names.filter(isDep).map(stopOne));
     saveState(state);
   });
 }

@@ -314,7 +314,7 @@ export function tailFile(file: string, n = 15): string {
 /** Resident memory (bytes) of every process in the process group `pgid` (our detached services lead their group). */
 export function groupRss(pgid: number): number {
   let total = 0;
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
