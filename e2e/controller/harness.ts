@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { JsonKv, PLAN_KEY, type Bus } from '@kollect/bus';
+import { JsonKv, PLAN_KEY, getPlan, type Bus } from '@kollect/bus';
 import { KIND_DEFINITIONS, KINDS, type KollectKind } from '@kollect/crd-types';
 import {
   KubeClient,
@@ -305,8 +305,9 @@ export async function startReplica(env: ReplicaEnv, pod: string): Promise<Replic
 
 /** Read the published plan of a cluster from the isolated plan bucket. */
 export async function readPlan(bus: Bus, prefix: string, cluster: string): Promise<CompiledPlan | undefined> {
-  const kv = await JsonKv.open<CompiledPlan>(bus, `${prefix}_kollect_plan`);
-  const plan = (await kv.get(PLAN_KEY))?.value;
+  const kv = await JsonKv.open<unknown>(bus, `${prefix}_kollect_plan`);
+  // getPlan reads compressed (large) plans too.
+  const plan = (await getPlan(kv, PLAN_KEY))?.value as CompiledPlan | undefined;
   return plan?.settings.cluster === cluster ? plan : undefined;
 }
 

@@ -1,5 +1,15 @@
 import { errorClassOf, inventoryKey, redactSecrets, type InventoryRef } from '@kollect/contracts';
-import { JsonKv, PLAN_KEY, putPlan, type Bus, type BusNames } from '@kollect/bus';
+import {
+  JsonKv,
+  PLAN_KEY,
+  PayloadTooLarge,
+  encodePlan,
+  getPlan,
+  putEncodedPlan,
+  type Bus,
+  type BusNames,
+  type EncodedPlan,
+} from '@kollect/bus';
 import { FINALIZERS, KIND_DEFINITIONS, KINDS, type KollectKind } from '@kollect/crd-types';
 import {
   Discovery,
@@ -20,6 +30,7 @@ import {
   compilePlan,
   inventoryStatusFrom,
   memoizeValidator,
+  oversizedByGvr,
   PLAN_SCHEMA_VERSION,
   sinkStatesFromStatus,
   statusChanged,
@@ -27,6 +38,8 @@ import {
   subjectKey,
   targetStatusFrom,
   transitionEvents,
+  unpublishedChanges,
+  withPlanNotPublished,
   type CompileResult,
   type CompiledPlan,
   type DesiredStatus,
@@ -76,6 +89,17 @@ const FINALIZER_OF: Partial<Record<KollectKind, string>> = {
 };
 const NAMESPACE_GVR = { group: '', version: 'v1', resource: 'namespaces' };
 const CONTROLLER = 'controller';
+/** A plan above this share of the KV value limit is logged as approaching it. */
+const PLAN_SIZE_WARN_RATIO = 0.8;
+
+/** A compiled plan that could not be published because it does not fit one KV value. */
+interface BlockedPlan {
+  /** Status message for the CRs whose change is not running. */
+  message: string;
+  /** `subjectKey`s of those CRs (see `unpublishedChanges`). */
+  pending: Set<string>;
+  storedBytes: number;
+}
 
 interface WatchHandle {
   id: string;
@@ -116,6 +140,11 @@ export class Controller {
   #running: Promise<void> | undefined;
   #failures = 0;
   #stopped = false;
+  /** Set while the current compile result cannot be published (too large); cleared by a publication. */
+  #blocked: BlockedPlan | undefined;
+  #planSizeWarned = false;
+  /** GVRs with a non-zero `kollect_objects_oversized` sample. */
+  #oversizedGvrs = new Set<string>();
 
   constructor(deps: ControllerDeps) {
     this.#d = deps;
@@ -264,8 +293,10 @@ export class Controller {
       this.#log.debug({ source, why: effect.why }, 'status report ignored');
       return;
     }
-    if (effect.kind === 'watch') this.#statusDirty = 'all';
-    else if (this.#statusDirty !== 'all') this.#statusDirty.add(effect.key);
+    if (effect.kind === 'watch') {
+      this.#statusDirty = 'all';
+      this.#updateOversizedGauge();
+    } else if (this.#statusDirty !== 'all') this.#statusDirty.add(effect.key);
     this.#kick(this.#d.config.statusDebounceMs);
   }
 
@@ -371,9 +402,26 @@ export class Controller {
     if (dirty !== 'all') for (const k of keys) dirty.add(k);
   }
 
+  /** `kollect_objects_oversized` per GVR, from the watcher's current reports. */
+  #updateOversizedGauge(): void {
+    const gauge = this.#d.metrics?.objectsOversized;
+    if (!gauge) return;
+    const now = oversizedByGvr(this.#runtime.watches);
+    for (const g of this.#oversizedGvrs) {
+      if (now.has(g)) continue;
+      const [group = '', version = '', resource = ''] = g.split('/');
+      gauge.set({ group, version, resource }, 0);
+    }
+    this.#oversizedGvrs = new Set(now.keys());
+    for (const [g, objects] of now) {
+      const [group = '', version = '', resource = ''] = g.split('/');
+      gauge.set({ group, version, resource }, objects.length);
+    }
+  }
+
   /** A new leader continues the plan generation of the previous one. */
   async #loadPublished(): Promise<void> {
-    const e = await this.#planKv!.get(this.#planKey);
+    const e = await getPlan(this.#planKv!, this.#planKey);
     const v = e?.value as CompiledPlan | undefined;
     this.#published = v && v.schemaVersion === PLAN_SCHEMA_VERSION ? v : undefined;
     this.#publishedLoaded = true;
@@ -451,23 +499,92 @@ export class Controller {
     );
     if (result.changed || this.#published === undefined) {
       if (signal.aborted || !this.#leading) return;
-      await putPlan(this.#planKv!, this.#planKey, result.plan, { schemaVersion: PLAN_SCHEMA_VERSION });
-      this.#published = result.plan;
-      this.#log.info(
-        {
-          generation: result.plan.generation,
-          targets: result.plan.targets.length,
-          inventories: result.plan.inventories.length,
-          watches: result.plan.watches.length,
-        },
-        'plan published',
-      );
-      this.#d.onPlanPublished?.(result.plan);
+      // `compilePlan` always yields the current schema; the KV value must fit one NATS message.
+      const encoded = encodePlan(result.plan);
+      const limit = this.#planKv!.valueLimit(this.#planKey);
+      const m = this.#d.metrics;
+      m?.planBytes.set({ encoding: 'json' }, encoded.jsonBytes);
+      m?.planBytes.set({ encoding: 'stored' }, encoded.data.length);
+      m?.planMaxBytes.set(limit);
+      let published = false;
+      if (encoded.data.length <= limit) {
+        try {
+          await putEncodedPlan(this.#planKv!, this.#planKey, encoded);
+          published = true;
+        } catch (err) {
+          // The server's limit may be lower than the connection announced (a cluster peer).
+          if (!PayloadTooLarge.is(err)) {
+            m?.planPublishFailures.inc({ reason: 'error' });
+            throw err;
+          }
+        }
+      }
+      if (!published) {
+        this.#planTooLarge(result, encoded, limit);
+      } else {
+        if (this.#blocked)
+          this.#log.info({ generation: result.plan.generation }, 'plan fits again; publishing resumed');
+        this.#blocked = undefined;
+        this.#published = result.plan;
+        this.#log.info(
+          {
+            generation: result.plan.generation,
+            targets: result.plan.targets.length,
+            inventories: result.plan.inventories.length,
+            watches: result.plan.watches.length,
+            bytes: encoded.data.length,
+            jsonBytes: encoded.jsonBytes,
+          },
+          'plan published',
+        );
+        const near = encoded.data.length > limit * PLAN_SIZE_WARN_RATIO;
+        if (near && !this.#planSizeWarned)
+          this.#log.warn(
+            { bytes: encoded.data.length, limit },
+            'the plan is approaching the largest KV value NATS accepts (max_payload); raise max_payload before it is reached (docs/operations.md, "Plan size")',
+          );
+        this.#planSizeWarned = near;
+        this.#d.onPlanPublished?.(result.plan);
+      }
     }
     this.#last = result;
     const inventories = new Set(result.inventoryBases.keys());
-    this.#runtime.prune(inventories, new Set(result.targetBases.keys()));
+    this.#runtime.prune(inventories, new Set(result.targetBases.keys()), this.#published?.watches);
+    this.#updateOversizedGauge();
     for (const k of this.#seeded) if (!inventories.has(k)) this.#seeded.delete(k);
+  }
+
+  /**
+   * The compiled plan does not fit one KV value: nothing is written (never a truncated plan), the
+   * data plane keeps running the published plan, and the CRs whose change is therefore not running
+   * get `Degraded/PlanTooLarge` (see `#desired`) until a plan fits again. Logged once per size.
+   */
+  #planTooLarge(result: CompileResult, encoded: EncodedPlan, limit: number): void {
+    this.#d.metrics?.planPublishFailures.inc({ reason: 'too_large' });
+    const generation = this.#published?.generation;
+    const message =
+      `the compiled plan is ${encoded.data.length} bytes (${encoded.jsonBytes} bytes of JSON${encoded.compressed ? ', gzip-compressed' : ''}), ` +
+      `over the ${limit}-byte limit of one KV value (the NATS server's max_payload less headers), so this change is not running` +
+      `${generation !== undefined ? `: the data plane keeps plan generation ${generation}` : ': no plan is published yet'}; ` +
+      'raise max_payload on the NATS server (docs/operations.md, "Plan size") or remove Kollect objects';
+    if (this.#blocked?.storedBytes !== encoded.data.length) {
+      this.#log.error(
+        {
+          bytes: encoded.data.length,
+          jsonBytes: encoded.jsonBytes,
+          limit,
+          publishedGeneration: generation,
+          targets: result.plan.targets.length,
+          inventories: result.plan.inventories.length,
+        },
+        'plan too large to publish; keeping the previous plan',
+      );
+    }
+    this.#blocked = {
+      message,
+      pending: unpublishedChanges(this.#published, result.plan),
+      storedBytes: encoded.data.length,
+    };
   }
 
   // ---- finalizers ----------------------------------------------------------------------------
@@ -487,7 +604,9 @@ export class Controller {
         const has = fins.includes(fin);
         let next: string[] | undefined;
         if (!deleting && !has) next = [...fins, fin];
-        else if (deleting && has && this.#cleanupDone(kind, obj)) next = fins.filter((f) => f !== fin);
+        // While the plan cannot be published, the running plan may still hold the deleted object.
+        else if (deleting && has && !this.#blocked && this.#cleanupDone(kind, obj))
+          next = fins.filter((f) => f !== fin);
         if (!next) continue;
         try {
           const updated = await setFinalizers(this.#d.kube, kind, obj, next, signal);
@@ -530,6 +649,14 @@ export class Controller {
   // ---- status --------------------------------------------------------------------------------
 
   #desired(d: DesiredStatus, obj: KubeObject): DesiredStatus {
+    const desired = this.#runtimeStatus(d, obj);
+    const blocked = this.#blocked;
+    return blocked?.pending.has(subjectKey(d.subject))
+      ? withPlanNotPublished(desired, blocked.message)
+      : desired;
+  }
+
+  #runtimeStatus(d: DesiredStatus, obj: KubeObject): DesiredStatus {
     const key = subjectKey(d.subject);
     const last = this.#last!;
     if (d.subject.kind === 'KollectInventory' || d.subject.kind === 'KollectClusterInventory') {

@@ -63,4 +63,34 @@ describe('RuntimeState.prune', () => {
     rt.prune(new Set(), new Set());
     expect(rt.aggregator.size).toBe(0);
   });
+
+  it('forgets the watch reports of scopes the published plan no longer needs', () => {
+    const rt = new RuntimeState(() => 'fp');
+    const report = (resource: string, namespace: string | null) =>
+      rt.apply('watcher', {
+        schemaVersion: BUS_SCHEMA_VERSION,
+        cluster: 'c',
+        gvr: { group: '', version: 'v1', resource },
+        namespace,
+        state: 'synced',
+        oversized: { count: 1, current: 1, objects: [] },
+        at: 't',
+      });
+    report('configmaps', 'a');
+    report('configmaps', 'b');
+    report('configmaps', null);
+    report('secrets', null);
+    const spec = (resource: string, namespaces: string[] | null) => ({
+      gvr: { group: '', version: 'v1', resource },
+      gvk: { group: '', version: 'v1', kind: resource },
+      namespaced: true,
+      namespaces,
+    });
+    rt.prune(new Set(), new Set(), [spec('configmaps', ['a'])]);
+    expect([...rt.watches.keys()].sort()).toEqual(['/v1/configmaps@*', '/v1/configmaps@a']);
+    rt.prune(new Set(), new Set(), [spec('configmaps', null)]);
+    expect(rt.watches.size).toBe(2);
+    rt.prune(new Set(), new Set(), []);
+    expect(rt.watches.size).toBe(0);
+  });
 });

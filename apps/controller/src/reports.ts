@@ -1,5 +1,6 @@
 import {
   BUS_SCHEMA_VERSION,
+  gvrString,
   inventoryKey,
   sinkKey,
   subjects,
@@ -16,6 +17,7 @@ import {
   watchStateKey,
   type SinkExportState,
   type TargetFailureState,
+  type WatchSpec,
 } from '@kollect/plan';
 
 /** Which worker sent a report (the `<source>` token of `kollect.status.<source>.<cluster>`). */
@@ -97,12 +99,27 @@ export class RuntimeState {
 
   /**
    * Forget inventories and targets that no longer exist (reports about a CR arrive only after
-   * the plan named it, which follows a compile that saw the CR, so nothing live is dropped).
+   * the plan named it, which follows a compile that saw the CR, so nothing live is dropped), and
+   * the reports of watches the published plan no longer needs (`watches`: its watch list), so a
+   * stopped scope's last state — a failure, an oversized object — does not linger.
    */
-  prune(inventories: ReadonlySet<string>, targets: ReadonlySet<string>): void {
+  prune(
+    inventories: ReadonlySet<string>,
+    targets: ReadonlySet<string>,
+    watches?: readonly WatchSpec[],
+  ): void {
     for (const k of this.sinks.keys()) if (!inventories.has(k)) this.sinks.delete(k);
     for (const k of this.aggregator.keys()) if (!inventories.has(k)) this.aggregator.delete(k);
     for (const k of this.failures.keys()) if (!targets.has(k)) this.failures.delete(k);
+    if (!watches) return;
+    const specs = new Map(watches.map((w) => [gvrString(w.gvr), w]));
+    for (const [k, w] of this.watches) {
+      const spec = specs.get(gvrString(w.gvr));
+      const needed =
+        spec !== undefined &&
+        (w.namespace === null || spec.namespaces === null || spec.namespaces.includes(w.namespace));
+      if (!needed) this.watches.delete(k);
+    }
   }
 
   /** Failures of a target, re-keyed to the current fingerprint when they were adopted before a compile. */

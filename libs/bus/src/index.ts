@@ -86,7 +86,20 @@ export {
   type OwnershipEvent,
   type PartitionOwnerOptions,
 } from './partition.js';
-export { watchPlan, putPlan, PLAN_KEY, type WatchPlanOptions, type PlanWatch } from './plan.js';
+export {
+  watchPlan,
+  putPlan,
+  putEncodedPlan,
+  getPlan,
+  encodePlan,
+  decodePlan,
+  PLAN_KEY,
+  PLAN_COMPRESS_ABOVE_BYTES,
+  type EncodePlanOptions,
+  type EncodedPlan,
+  type WatchPlanOptions,
+  type PlanWatch,
+} from './plan.js';
 export { JsonKv, isWrongLastSequence, type JsonEntry, type JsonWatchEntry } from './kv.js';
 export { encodeJson, decodeJson, kvKey, parseKvKey, encodeKvSegment, decodeKvSegment } from './codec.js';
 export {

@@ -58,10 +58,27 @@ export class JsonKv<T = unknown> {
 
   /** Encode and check the size of a value. */
   encode(key: string, value: T): Uint8Array {
-    const data = encodeJson(value);
-    const limit = this.#bus.maxPayload() - KV_OVERHEAD - key.length;
+    return this.#checkSize(key, encodeJson(value));
+  }
+
+  /** The largest value (bytes) that fits under `key`: the server's max_payload less subject and headers. */
+  valueLimit(key: string): number {
+    return this.#bus.maxPayload() - KV_OVERHEAD - key.length;
+  }
+
+  #checkSize(key: string, data: Uint8Array): Uint8Array {
+    const limit = this.valueLimit(key);
     if (data.length > limit) throw PayloadTooLarge(`KV ${this.bucket}/${key}`, data.length, limit);
     return data;
+  }
+
+  /**
+   * Write already encoded bytes unconditionally (a value stored in another encoding than plain
+   * JSON, e.g. a compressed plan; read it back with `kv.get`, not {@link JsonKv.get}). Checks the
+   * size like {@link JsonKv.put}; returns the new revision.
+   */
+  async putBytes(key: string, data: Uint8Array): Promise<number> {
+    return this.kv.put(key, this.#checkSize(key, data));
   }
 
   decode(e: KvEntry): T {

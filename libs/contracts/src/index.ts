@@ -71,6 +71,8 @@ export {
   type TargetRef,
   type ExtractionStatusReport,
   type WatcherStatusReport,
+  type OversizedObject,
+  MAX_REPORTED_OVERSIZED,
   SINK_TYPES,
 } from './messages.js';
 export {

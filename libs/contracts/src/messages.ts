@@ -189,6 +189,20 @@ export interface ExtractionStatusReport {
   at: string;
 }
 
+/** An object too large for the bus: identity and size, never content. */
+export interface OversizedObject {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Encoded message size. */
+  bytes: number;
+  /** The bus max payload it exceeded. */
+  limit: number;
+}
+
+/** At most this many oversized objects are listed per watch report (`current` counts them all). */
+export const MAX_REPORTED_OVERSIZED = 20;
+
 /**
  * Watcher → controller, on `kollect.status.watcher.<cluster>`: the sync state of one list+watch
  * (a GVR, cluster-wide or in one namespace). `failed` with `reason` `NotFound` means the GVR is
@@ -206,13 +220,19 @@ export interface WatcherStatusReport {
   message?: string;
   /**
    * Objects of this watch that could not be published because they exceed the bus's max payload
-   * (counted since the watcher started; the rest of the pipeline keeps moving). `last` names the
-   * most recent one — identity and size only, never content. The controller turns a count > 0
-   * into a condition on the targets of this GVR (e.g. `Degraded/PayloadTooLarge`).
+   * (the rest of the pipeline keeps moving). Identity and size only, never content. `count` and
+   * `last` are cumulative since the watch started; `current` and `objects` say which objects are
+   * oversized *now*: an object leaves them when a version that fits is published, when it is
+   * deleted, or when a relist no longer returns it. The controller turns `objects` into
+   * `Degraded/PayloadTooLarge` on the targets whose GVR and namespaces cover them.
    */
   oversized?: {
     count: number;
-    last?: { namespace: string; name: string; uid: string; bytes: number; limit: number };
+    last?: OversizedObject;
+    /** Objects of this watch currently too large (0 once they all shrank or were deleted). */
+    current?: number;
+    /** Up to {@link MAX_REPORTED_OVERSIZED} of them, sorted by namespace/name. */
+    objects?: OversizedObject[];
   };
   at: string;
 }

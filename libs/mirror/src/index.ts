@@ -9,6 +9,7 @@
 export {
   desiredScopes,
   inScope,
+  keepsSecretData,
   scopeText,
   DEFAULT_NAMESPACE_THRESHOLD,
   type WatchScope,

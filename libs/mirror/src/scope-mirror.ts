@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   BUS_SCHEMA_VERSION,
+  MAX_REPORTED_OVERSIZED,
   formatRfc3339Nano,
   redactSecrets,
   subjects,
   type KollectError,
   type ObjectMessage,
+  type OversizedObject,
   type WatchSyncState,
 } from '@kollect/contracts';
 import {
@@ -26,6 +28,8 @@ import {
   KubeNotFound,
   ListWatch,
   WatchEvent,
+  isCoreSecret,
+  isSecretGvr,
   sleep,
   type BackoffOptions,
   type KubeClient,
@@ -45,7 +49,7 @@ import {
   vanishedObjects,
   type LoggedObject,
 } from './object-message.js';
-import { scopeText, type WatchScope } from './scopes.js';
+import { keepsSecretData, scopeText, type WatchScope } from './scopes.js';
 import { PublishTracker } from './tracker.js';
 
 /** Tunables of the mirrors (defaults suit one cluster of up to ~100k objects). */
@@ -95,6 +99,11 @@ export interface MirrorDeps {
 
 /** Bytes kept free for the subject and identity headers when pre-checking a message's size. */
 const HEADER_ALLOWANCE = 1024;
+/**
+ * Oversized objects remembered per scope (by uid) so that they can be cleared when they shrink or
+ * go. Beyond this the count saturates: memory stays bounded whatever the apiserver holds.
+ */
+const MAX_TRACKED_OVERSIZED = 1000;
 
 /**
  * Keeps the object log a mirror of one {@link WatchScope}: every listed or watched object is
@@ -127,6 +136,8 @@ export class ScopeMirror implements ListWatchHandler {
   #consecutiveFailures = 0;
   #objects = 0;
   #oversized: NonNullable<WatchSyncState['oversized']> = { count: 0 };
+  /** Objects too large for the bus right now, by uid. */
+  readonly #oversizedNow = new Map<string, OversizedObject>();
   #current: WatchSyncState | undefined;
   #wanted: WatchSyncState | undefined;
   #writer: Promise<void> | undefined;
@@ -137,6 +148,7 @@ export class ScopeMirror implements ListWatchHandler {
    */
   #replay: Map<string, { resourceVersion: string; op: string }> | undefined;
   readonly #nonce = randomBytes(4).toString('hex');
+  readonly #secrets: boolean;
 
   constructor(deps: MirrorDeps, scope: WatchScope) {
     this.#deps = deps;
@@ -145,6 +157,7 @@ export class ScopeMirror implements ListWatchHandler {
     this.#filter = scope.namespaceFilter ? new Set(scope.namespaceFilter) : null;
     this.#syncKey = syncKeyOf(deps.cluster, scope);
     this.#resumeKey = resumeKeyOf(deps.cluster, scope);
+    this.#secrets = isSecretGvr(scope.gvr);
   }
 
   /** The state last reported. */
@@ -192,11 +205,19 @@ export class ScopeMirror implements ListWatchHandler {
       watchTimeoutSeconds: s.watchTimeoutSeconds ?? 300,
       stallSeconds: s.stallSeconds ?? 120,
       ...(s.backoff ? { backoff: s.backoff } : {}),
-      allowSecretData: this.scope.allowSecretData,
+      // Data is fetched when some namespace of the scope keeps it; `upsert` strips the others.
+      allowSecretData: this.scope.allowSecretData || (this.scope.secretDataNamespaces?.length ?? 0) > 0,
       ...(resume ? { resumeFrom: resume.resourceVersion } : {}),
       onEvent: (e) => this.#onEvent(e),
     });
     if (resume) {
+      // The previous process's oversized objects are still too large unless they change (then a
+      // watch event clears them) or go (then an event or the next relist does).
+      const prior = resume.state.oversized;
+      if (prior) {
+        this.#oversized = { count: prior.count, ...(prior.last ? { last: prior.last } : {}) };
+        for (const o of prior.objects ?? []) this.#oversizedNow.set(o.uid, o);
+      }
       this.#everSynced = true;
       this.#progressRv = this.#checkpointedRv = resume.resourceVersion;
       this.#objects = resume.state.objects ?? 0;
@@ -241,7 +262,13 @@ export class ScopeMirror implements ListWatchHandler {
   // ---- ListWatchHandler ----
 
   async upsert(obj: KubeObject, ctx: ObjectContext): Promise<void> {
-    if (!this.#inScope(obj.metadata?.namespace ?? '')) return;
+    const namespace = obj.metadata?.namespace ?? '';
+    if (!this.#inScope(namespace)) return;
+    if (isCoreSecret(obj) && !keepsSecretData(this.scope, namespace)) {
+      // Invariant 1: only the namespaces of targets that asked (and were allowed) keep Secret data.
+      delete obj['data'];
+      delete obj['stringData'];
+    }
     if (ctx.type === 'LIST' || ctx.type === 'ADDED') {
       this.#objects++;
       if (ctx.type === 'ADDED') this.#deps.hooks?.onObjectCount?.(this.scope, this.#objects);
@@ -255,6 +282,7 @@ export class ScopeMirror implements ListWatchHandler {
     this.#objects = Math.max(0, this.#objects - 1);
     this.#deps.hooks?.onObjectCount?.(this.scope, this.#objects);
     const id = identityOf(obj, ctx.resourceVersion);
+    this.#oversizeCleared(id.uid);
     await this.#publish(
       tombstoneMessage(this.#deps.cluster, this.scope.gvr, obj.kind ?? this.scope.kind, id, 'watch'),
     );
@@ -272,6 +300,13 @@ export class ScopeMirror implements ListWatchHandler {
     }
     await this.#tracker.settledThrough();
     if (this.#failureGen !== this.#listFailureGen) return;
+    // Oversized objects the fresh list no longer returns are gone (they were never in the log, so
+    // no tombstone covers them).
+    let gone = false;
+    for (const uid of [...this.#oversizedNow.keys()]) {
+      if (!info.uids.has(uid)) gone = this.#oversizedNow.delete(uid) || gone;
+    }
+    if (gone) this.#oversized = this.#oversizedState();
     this.#dirty = false;
     this.#everSynced = true;
     this.#deps.hooks?.onObjectCount?.(this.scope, this.#objects);
@@ -315,7 +350,13 @@ export class ScopeMirror implements ListWatchHandler {
       this.#oversize(msg, data.length, limit);
       return;
     }
+    this.#oversizeCleared(msg.uid);
     let msgId = env.msgId;
+    // Secrets: deduplicate only within this scope instance. Whether a version carries its data
+    // depends on the plan, not on the version: after a permission change the relist must replace
+    // every logged version even if the same `uid:rv` was published (with or without data) inside
+    // the duplicate window, or data could stay in the log (or never arrive).
+    if (this.#secrets) msgId = `${msgId}:${this.#nonce}`;
     const guard = this.#replay?.get(msg.uid);
     if (guard) {
       msgId = `${env.msgId}:replay-${this.#nonce}`;
@@ -357,16 +398,33 @@ export class ScopeMirror implements ListWatchHandler {
 
   #oversize(msg: ObjectMessage, bytes: number, limit: number): void {
     this.#deps.hooks?.onPublished?.(this.scope, msg.op, 'payload_too_large');
-    this.#oversized = {
-      count: this.#oversized.count + 1,
-      last: { namespace: msg.namespace, name: msg.name, uid: msg.uid, bytes, limit },
-    };
+    const o: OversizedObject = { namespace: msg.namespace, name: msg.name, uid: msg.uid, bytes, limit };
+    if (this.#oversizedNow.has(o.uid) || this.#oversizedNow.size < MAX_TRACKED_OVERSIZED)
+      this.#oversizedNow.set(o.uid, o);
+    this.#oversized = this.#oversizedState(this.#oversized.count + 1, o);
     // Identity and size only: the object itself never reaches a log line.
     this.#log.warn(
       { scope: scopeText(this.scope), namespace: msg.namespace, name: msg.name, uid: msg.uid, bytes, limit },
       'object larger than the bus max payload; not published',
     );
     if (this.#current) this.#report({ ...this.#current, oversized: this.#oversized, at: now() });
+  }
+
+  /** A version of `uid` fits the bus again, or the object is gone: it is no longer oversized. */
+  #oversizeCleared(uid: string): void {
+    if (!this.#oversizedNow.delete(uid)) return;
+    this.#oversized = this.#oversizedState();
+    if (this.#current) this.#report({ ...this.#current, oversized: this.#oversized, at: now() });
+  }
+
+  #oversizedState(
+    count = this.#oversized.count,
+    last = this.#oversized.last,
+  ): NonNullable<WatchSyncState['oversized']> {
+    const objects = [...this.#oversizedNow.values()]
+      .sort((a, b) => (a.namespace === b.namespace ? cmp(a.name, b.name) : cmp(a.namespace, b.namespace)))
+      .slice(0, MAX_REPORTED_OVERSIZED);
+    return { count, ...(last ? { last } : {}), current: this.#oversizedNow.size, objects };
   }
 
   /** Headers-only scan of the scope's part of the log: what exists there but not in `listed`. */
@@ -600,4 +658,8 @@ export class ScopeMirror implements ListWatchHandler {
 
 function now(): string {
   return formatRfc3339Nano(new Date());
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WatchSpec } from '@kollect/plan';
-import { desiredScopes, inScope } from './scopes.js';
+import { desiredScopes, inScope, keepsSecretData } from './scopes.js';
 
 const deployments = (namespaces: string[] | null, extra: Partial<WatchSpec> = {}): WatchSpec => ({
   gvr: { group: 'apps', version: 'v1', resource: 'deployments' },
@@ -68,6 +68,60 @@ describe('desiredScopes', () => {
     const [merged] = desiredScopes([secrets(false), secrets(true)]);
     expect(merged!.allowSecretData).toBe(true);
     expect(merged!.key).not.toBe(desiredScopes([secrets(false)])[0]!.key);
+  });
+});
+
+describe('desiredScopes — Secret data per namespace', () => {
+  const secrets = (namespaces: string[] | null, extra: Partial<WatchSpec> = {}): WatchSpec => ({
+    gvr: { group: '', version: 'v1', resource: 'secrets' },
+    gvk: { group: '', version: 'v1', kind: 'Secret' },
+    namespaced: true,
+    namespaces,
+    ...extra,
+  });
+
+  it('keeps data only in the per-namespace scopes the plan names', () => {
+    const scopes = desiredScopes([secrets(['a', 'b'], { secretDataNamespaces: ['a'] })]);
+    expect(scopes.map((s) => [s.namespace, s.allowSecretData, keepsSecretData(s, s.namespace!)])).toEqual([
+      ['a', true, true],
+      ['b', false, false],
+    ]);
+    expect(scopes[0]!.key).toContain('secret-data');
+    expect(scopes[1]!.key).not.toContain('secret-data');
+  });
+
+  it('filters a cluster-wide scope to the data namespaces, and keys it by them', () => {
+    const [s] = desiredScopes([secrets(null, { secretDataNamespaces: ['b', 'a'] })]);
+    expect(s!.allowSecretData).toBe(false);
+    expect(s!.secretDataNamespaces).toEqual(['a', 'b']);
+    expect([keepsSecretData(s!, 'a'), keepsSecretData(s!, 'z')]).toEqual([true, false]);
+    const key = (data: string[]) => desiredScopes([secrets(null, { secretDataNamespaces: data })])[0]!.key;
+    expect(key(['a', 'b'])).toBe(key(['b', 'a']));
+    expect(key(['a'])).not.toBe(key(['a', 'b']));
+    expect(key(['a'])).not.toBe(desiredScopes([secrets(null)])[0]!.key);
+  });
+
+  it('keeps data everywhere when the data namespaces cover a filtered scope, or the plan says all', () => {
+    const [filtered] = desiredScopes([secrets(['a', 'b'], { secretDataNamespaces: ['a', 'b'] })], {
+      namespaceThreshold: 1,
+    });
+    expect([filtered!.allowSecretData, filtered!.secretDataNamespaces]).toEqual([true, null]);
+    const [all] = desiredScopes([secrets(null, { allowSecretData: true })]);
+    expect([all!.allowSecretData, all!.secretDataNamespaces]).toEqual([true, null]);
+  });
+
+  it('merges specs of one GVR per namespace: one asking for data does not expose the other', () => {
+    const scopes = desiredScopes([secrets(['a'], { allowSecretData: true }), secrets(['b'])]);
+    expect(scopes.map((s) => [s.namespace, s.allowSecretData])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    const [wide] = desiredScopes([secrets(['a'], { allowSecretData: true }), secrets(null)]);
+    expect([wide!.namespace, wide!.allowSecretData, wide!.secretDataNamespaces]).toEqual([
+      null,
+      false,
+      ['a'],
+    ]);
   });
 });
 

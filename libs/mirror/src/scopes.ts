@@ -31,8 +31,14 @@ export interface WatchScope {
    * namespaces are published and reconciled (sorted). null = every namespace.
    */
   namespaceFilter: string[] | null;
-  /** Keep core Secret data (the plan admitted it). */
+  /** Keep core Secret data of every object of the scope (the plan admitted it). */
   allowSecretData: boolean;
+  /**
+   * When `allowSecretData` is false: keep core Secret data only for objects in these namespaces
+   * (sorted) and strip it from the others — a cluster-wide Secret scope shared by targets that
+   * asked for data and targets that did not. null = strip everywhere (or keep everywhere).
+   */
+  secretDataNamespaces: string[] | null;
 }
 
 /** Options of {@link desiredScopes}. */
@@ -44,7 +50,16 @@ export interface ScopeOptions {
 interface Merged {
   spec: WatchSpec;
   namespaces: Set<string> | null;
-  allowSecretData: boolean;
+  /** Secret data wanted in every namespace / in these. */
+  dataAll: boolean;
+  dataNamespaces: Set<string>;
+}
+
+/** The namespaces of a spec whose Secret data the plan admits (null = all of the spec's). */
+function dataOf(w: WatchSpec): { all: boolean; namespaces: string[] } {
+  if (w.allowSecretData === true)
+    return w.namespaces === null ? { all: true, namespaces: [] } : { all: false, namespaces: w.namespaces };
+  return { all: false, namespaces: w.secretDataNamespaces ?? [] };
 }
 
 /**
@@ -52,6 +67,11 @@ interface Merged {
  * namespace get one cluster-wide scope; a namespaced GVR needed in 1..threshold namespaces gets
  * one scope per namespace; above the threshold one cluster-wide scope filtered to those
  * namespaces; needed in no namespace, none. Duplicate specs of a GVR are merged.
+ *
+ * Secret data (core Secrets) is kept per namespace, as the plan admits it: a per-namespace scope
+ * keeps it or not; a cluster-wide scope keeps it everywhere, or only in `secretDataNamespaces`.
+ * Whether and where data is kept is part of the scope key, so a change restarts the scope and its
+ * relist rewrites the log with (or without) the data.
  */
 export function desiredScopes(watches: readonly WatchSpec[], opts: ScopeOptions = {}): WatchScope[] {
   const threshold = opts.namespaceThreshold ?? DEFAULT_NAMESPACE_THRESHOLD;
@@ -60,44 +80,71 @@ export function desiredScopes(watches: readonly WatchSpec[], opts: ScopeOptions 
     const k = gvrString(w.gvr);
     const prev = byGvr.get(k);
     const ns = w.namespaces === null ? null : new Set(w.namespaces);
+    const data = dataOf(w);
     if (!prev) {
-      byGvr.set(k, { spec: w, namespaces: ns, allowSecretData: w.allowSecretData === true });
+      byGvr.set(k, { spec: w, namespaces: ns, dataAll: data.all, dataNamespaces: new Set(data.namespaces) });
       continue;
     }
-    prev.allowSecretData ||= w.allowSecretData === true;
+    prev.dataAll ||= data.all;
+    for (const n of data.namespaces) prev.dataNamespaces.add(n);
     if (prev.namespaces === null || ns === null) prev.namespaces = null;
     else for (const n of ns) prev.namespaces.add(n);
   }
   const out: WatchScope[] = [];
   for (const [gs, m] of [...byGvr].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const base = {
-      gvr: m.spec.gvr,
-      kind: m.spec.gvk.kind,
-      namespaced: m.spec.namespaced,
-      allowSecretData: m.allowSecretData,
+    const base = { gvr: m.spec.gvr, kind: m.spec.gvk.kind, namespaced: m.spec.namespaced };
+    /** Secret-data fields and key suffix of a cluster-wide scope covering `filter` (null = all). */
+    const clusterData = (
+      filter: string[] | null,
+    ): Pick<WatchScope, 'allowSecretData' | 'secretDataNamespaces'> & { suffix: string } => {
+      const kept = filter === null ? [...m.dataNamespaces] : filter.filter((n) => m.dataNamespaces.has(n));
+      if (m.dataAll || (filter !== null && kept.length === filter.length))
+        return { allowSecretData: true, secretDataNamespaces: null, suffix: '|secret-data' };
+      if (kept.length === 0) return { allowSecretData: false, secretDataNamespaces: null, suffix: '' };
+      const list = kept.sort();
+      return {
+        allowSecretData: false,
+        secretDataNamespaces: list,
+        suffix: `|secret-data=${sha256Hex(list.join('\n')).slice(0, 16)}`,
+      };
     };
-    const secret = m.allowSecretData ? '|secret-data' : '';
     if (!m.spec.namespaced || m.namespaces === null) {
-      out.push({ ...base, key: `${gs}|*${secret}`, namespace: null, namespaceFilter: null });
+      const { suffix, ...data } = clusterData(null);
+      out.push({ ...base, ...data, key: `${gs}|*${suffix}`, namespace: null, namespaceFilter: null });
       continue;
     }
     const namespaces = [...m.namespaces].sort();
     if (namespaces.length === 0) continue;
     if (namespaces.length <= threshold) {
       for (const ns of namespaces) {
-        out.push({ ...base, key: `${gs}|ns=${ns}${secret}`, namespace: ns, namespaceFilter: null });
+        const keep = m.dataAll || m.dataNamespaces.has(ns);
+        out.push({
+          ...base,
+          allowSecretData: keep,
+          secretDataNamespaces: null,
+          key: `${gs}|ns=${ns}${keep ? '|secret-data' : ''}`,
+          namespace: ns,
+          namespaceFilter: null,
+        });
       }
     } else {
       const sig = sha256Hex(namespaces.join('\n')).slice(0, 16);
+      const { suffix, ...data } = clusterData(namespaces);
       out.push({
         ...base,
-        key: `${gs}|*|filter=${sig}${secret}`,
+        ...data,
+        key: `${gs}|*|filter=${sig}${suffix}`,
         namespace: null,
         namespaceFilter: namespaces,
       });
     }
   }
   return out;
+}
+
+/** True when the scope publishes Secret data of an object in `namespace`. */
+export function keepsSecretData(scope: WatchScope, namespace: string): boolean {
+  return scope.allowSecretData || (scope.secretDataNamespaces?.includes(namespace) ?? false);
 }
 
 /** True when an object in `namespace` ("" = cluster-scoped) belongs to the scope. */

@@ -133,6 +133,31 @@ export function createMetrics(registry: Registry) {
       registers: r,
     }),
 
+    // ---- controller (Kollect) ----
+    objectsOversized: new Gauge({
+      name: 'kollect_objects_oversized',
+      help: 'Objects the watcher currently reports as larger than the bus max payload (not collected), by GVR.',
+      labelNames: GVR,
+      registers: r,
+    }),
+    planBytes: new Gauge({
+      name: 'kollect_plan_bytes',
+      help: 'Size of the last compiled plan: encoding="json" before compression, "stored" as written to KV (gzip above 64 KiB).',
+      labelNames: ['encoding'] as const,
+      registers: r,
+    }),
+    planMaxBytes: new Gauge({
+      name: 'kollect_plan_max_bytes',
+      help: 'Largest plan the KV bucket accepts (the NATS max_payload less subject and headers).',
+      registers: r,
+    }),
+    planPublishFailures: new Counter({
+      name: 'kollect_plan_publish_failures_total',
+      help: 'Plans the controller could not publish, by reason (too_large/error); the previous plan stays in force.',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+
     // ---- watcher ----
     watchEvents: new Counter({
       name: 'kollect_watch_events_total',

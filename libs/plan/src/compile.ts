@@ -12,6 +12,7 @@ import {
 import {
   DEFAULT_SINK_NAMESPACE,
   FINALIZERS,
+  isCoreSecret,
   normalizeSinkRefs,
   SINK_FAMILIES,
   SINK_KINDS,
@@ -63,6 +64,7 @@ import {
   staticRefViolation,
   type EffectiveScope,
 } from './scope.js';
+import { isSecretsGvr, secretDataUse } from './secret-data.js';
 import { matchesLabelSelector, ruleLabelSelector } from './selectors.js';
 import { sinkSizeLimit } from './sinks.js';
 import type { DesiredStatus, StatusSubject } from './status-model.js';
@@ -158,6 +160,16 @@ function gvkOf(g: { group?: string | undefined; version: string; kind: string })
   return { group: g.group ?? '', version: g.version, kind: g.kind };
 }
 
+/** One GVR a compiled target collects, with the namespaces it needs there. */
+interface TargetGvr {
+  gvr: Gvr;
+  gvk: Gvk;
+  namespaced: boolean;
+  namespaces: string[] | null;
+  /** The target's profile reads Secret data and may (only ever set on core `secrets`). */
+  secretData?: boolean;
+}
+
 type ProfileResolution =
   { ok: true; profile: CompiledProfile } | { ok: false; reason: Reason; message: string };
 
@@ -207,6 +219,8 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
   const profileObjs = new Map<string, KollectProfile>();
   for (const p of objs.profiles) profileObjs.set(nsName(meta(p).namespace ?? '', meta(p).name ?? ''), p);
   const profileCache = new Map<string, ProfileResolution>();
+  /** Profile key → it reads Secret data and carries the annotations that allow it. */
+  const secretDataProfiles = new Set<string>();
   const resolveProfile = (ns: string, name: string): ProfileResolution | undefined => {
     const key = nsName(ns, name);
     const obj = profileObjs.get(key);
@@ -228,6 +242,19 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       };
     const spec = c.value.spec;
     const gvk = gvkOf(spec.targetGVK);
+    // Invariant 1: Secret data reaches the bus only for a profile that asks explicitly. Admission
+    // already rejects `data` paths and Resource export without their annotation; a `helm:` path
+    // passes admission (orig needed the annotation only for `config`) but cannot work without the
+    // release in `data`, so the profile is refused here with the fix in the message.
+    const sd = secretDataUse(c.value);
+    if (sd && !sd.permitted && isCoreSecret(spec.targetGVK)) {
+      return {
+        ok: false,
+        reason: R.SecretDataNotAllowed,
+        message: `KollectProfile ${key} reads Secret data (${sd.readers.join('; ')}), which is published only for profiles annotated ${sd.missing.map((a) => `${a}: "true"`).join(' and ')}; add the annotation if exporting it is intended`,
+      };
+    }
+    if (sd?.permitted) secretDataProfiles.add(key);
     const d = discovery(gvk);
     if (!d) {
       return {
@@ -346,10 +373,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
 
   // --- targets ------------------------------------------------------------------------------
   const compiledTargets: CompiledTarget[] = [];
-  const targetGvrs = new Map<
-    string,
-    { gvr: Gvr; gvk: Gvk; namespaced: boolean; namespaces: string[] | null }[]
-  >();
+  const targetGvrs = new Map<string, TargetGvr[]>();
   /** Cluster targets: name → compiled (only those in the plan). */
   const clusterTargetsInPlan = new Map<string, CompiledTarget>();
   const targetStatusParts = new Map<
@@ -361,6 +385,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       active: boolean;
       fingerprint: string;
       gvrs: Gvr[];
+      scopes: TargetStatusBasis['scopes'];
     }
   >();
 
@@ -380,13 +405,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     profile: CompiledProfile,
     scope: EffectiveScope | undefined,
     fields: Record<string, unknown>,
-  ):
-    | {
-        ok: true;
-        target: CompiledTarget;
-        gvrs: { gvr: Gvr; gvk: Gvk; namespaced: boolean; namespaces: string[] | null }[];
-      }
-    | { ok: false; condition: DesiredCondition } {
+  ): { ok: true; target: CompiledTarget; gvrs: TargetGvr[] } | { ok: false; condition: DesiredCondition } {
     const m = meta(obj);
     const ownNs = kind === 'KollectTarget' ? (m.namespace ?? '') : '';
     const rules = (spec.resourceRules ?? []) as RuleInput[];
@@ -455,7 +474,9 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       watchMode: kind === 'KollectTarget' ? (tspec.watchMode ?? 'All') : 'All',
       feeds: [],
     };
-    const gvrs = legacy
+    // Secret data is kept only on the Secret watch of a permitted profile's target, in its namespaces.
+    const readsSecretData = secretDataProfiles.has(profile.key);
+    const gvrs: TargetGvr[] = legacy
       ? [{ gvr: profile.gvr, gvk: profile.gvk, namespaced: profile.namespaced, namespaces }]
       : compiledRules.map((r) => {
           const d = discovery(r.gvk)!;
@@ -466,6 +487,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
             namespaces: intersectNamespaces(namespaces, r.namespaces),
           };
         });
+    for (const g of gvrs) if (readsSecretData && isSecretsGvr(g.gvr)) g.secretData = true;
     return { ok: true, target, gvrs };
   }
 
@@ -485,6 +507,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
         active: false,
         fingerprint: '',
         gvrs: [],
+        scopes: [],
       });
     };
     const profileRef = (t.spec as Partial<KollectTarget['spec']> | undefined)?.profileRef;
@@ -544,6 +567,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       active: true,
       fingerprint: `${subject.generation}:${pr.profile.hash}`,
       gvrs: r.gvrs.map((g) => g.gvr),
+      scopes: r.gvrs.map((g) => ({ gvr: g.gvr, namespaces: g.namespaces })),
     });
   }
 
@@ -560,6 +584,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
         active: false,
         fingerprint: '',
         gvrs: [],
+        scopes: [],
       });
     };
     if (settings.tenantMode) {
@@ -627,6 +652,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       active: true,
       fingerprint: `${subject.generation}:${pr.profile.hash}`,
       gvrs: r.gvrs.map((g) => g.gvr),
+      scopes: r.gvrs.map((g) => ({ gvr: g.gvr, namespaces: g.namespaces })),
     });
   }
 
@@ -993,7 +1019,14 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
   // Union per GVR in a set (null = cluster-wide absorbs everything), sorted once at the end.
   const watchMap = new Map<
     string,
-    { spec: Omit<WatchSpec, 'namespaces'>; all: boolean; namespaces: Set<string> }
+    {
+      spec: Pick<WatchSpec, 'gvr' | 'gvk' | 'namespaced'>;
+      all: boolean;
+      namespaces: Set<string>;
+      /** Secret data: wanted in every namespace of the watch / in these namespaces. */
+      dataAll: boolean;
+      dataNamespaces: Set<string>;
+    }
   >();
   for (const t of compiledTargets) {
     for (const g of targetGvrs.get(targetKey(t)) ?? []) {
@@ -1010,15 +1043,31 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
             spec: { gvr: g.gvr, gvk: g.gvk, namespaced: g.namespaced },
             all: false,
             namespaces: new Set(),
+            dataAll: false,
+            dataNamespaces: new Set(),
           }),
         );
       if (needed === null) w.all = true;
       else if (!w.all) for (const n of needed) w.namespaces.add(n);
+      if (g.secretData) {
+        if (needed === null) w.dataAll = true;
+        else for (const n of needed) w.dataNamespaces.add(n);
+      }
     }
   }
   const watches: WatchSpec[] = [...watchMap.entries()]
     .sort((a, b) => cmp(a[0], b[0]))
-    .map(([, w]) => ({ ...w.spec, namespaces: w.all ? null : [...w.namespaces].sort(cmp) }));
+    .map(([, w]) => {
+      const spec: WatchSpec = { ...w.spec, namespaces: w.all ? null : [...w.namespaces].sort(cmp) };
+      // A Secret watch shared by permitted and other targets keeps data only in the permitted
+      // targets' namespaces; the watcher strips it from every other object of the watch.
+      const dataEverywhere = w.dataAll || (!w.all && [...w.namespaces].every((n) => w.dataNamespaces.has(n)));
+      if (w.dataAll || w.dataNamespaces.size > 0) {
+        if (dataEverywhere) spec.allowSecretData = true;
+        else spec.secretDataNamespaces = [...w.dataNamespaces].sort(cmp);
+      }
+      return spec;
+    });
 
   // --- namespace watch labels ---------------------------------------------------------------
   const namespaceWatch: Record<string, 'enabled' | 'disabled'> = {};
@@ -1135,6 +1184,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       status,
       active: part.active,
       gvrs: part.gvrs,
+      ...(part.scopes ? { scopes: part.scopes } : {}),
       fingerprint: part.fingerprint,
     };
     targetBases.set(key, basis);

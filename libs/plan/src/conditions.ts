@@ -41,6 +41,16 @@ export const REASONS = {
   InventoryListFailed: 'InventoryListFailed',
   /** (Kollect) The object itself fails schema or admission validation (webhooks off). */
   InvalidSpec: 'InvalidSpec',
+  /**
+   * (Kollect) A profile on core Secrets reads Secret data (a `helm:` path, a `data` path, or
+   * Resource export of `All`) without the annotation that lets that data onto the bus.
+   */
+  SecretDataNotAllowed: 'SecretDataNotAllowed',
+  /**
+   * (Kollect) The compiled plan is larger than one KV value (NATS max_payload): this object's
+   * change is not published; the data plane keeps running the previous plan.
+   */
+  PlanTooLarge: 'PlanTooLarge',
   /** (Kollect) A cluster-scoped kind while the operator runs in tenant mode. */
   TenantModeForbidden: 'TenantModeForbidden',
   // Profiles

@@ -32,6 +32,7 @@ export {
   type EffectiveScope,
 } from './scope.js';
 export { sinkSizeLimit } from './sinks.js';
+export { secretDataUse, isSecretsGvr, type SecretDataUse } from './secret-data.js';
 export {
   structuralValidator,
   admissionValidator,
@@ -65,6 +66,8 @@ export {
   applyExtractionReport,
   targetStatusFrom,
   watchStateKey,
+  currentWatchReports,
+  oversizedByGvr,
   EXPORT_SHARD_WARNING_ROWS,
   MAX_TRACKED_FAILURES,
   type SinkExportState,
@@ -76,3 +79,4 @@ export {
   type WatchStates,
 } from './runtime-status.js';
 export { transitionEvents, type StatusEvent } from './events.js';
+export { unpublishedChanges, withPlanNotPublished } from './publication.js';

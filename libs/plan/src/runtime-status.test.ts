@@ -11,6 +11,7 @@ import {
   applySinkReport,
   cleanupProgress,
   inventoryStatusFrom,
+  oversizedByGvr,
   targetStatusFrom,
   watchStateKey,
   type InventoryStatusBasis,
@@ -445,5 +446,121 @@ describe('targetStatusFrom — extraction failures and watch state (SEED-SPEC §
       Ready: 'True/Collecting',
       Synced: 'True/ScopeForbidden',
     });
+  });
+});
+
+describe('targetStatusFrom — objects too large for the bus', () => {
+  const tSubject = {
+    kind: 'KollectTarget' as const,
+    namespace: 'team-a',
+    name: 't',
+    uid: 'u',
+    generation: 1,
+  };
+  const cms = { group: '', version: 'v1', resource: 'configmaps' };
+  const tBasis: TargetStatusBasis = {
+    subject: tSubject,
+    active: true,
+    gvrs: [cms],
+    scopes: [{ gvr: cms, namespaces: ['team-a'] }],
+    fingerprint: '1:h',
+    status: {
+      subject: tSubject,
+      conditions: [
+        { type: 'Ready', status: 'True', reason: REASONS.Collecting, message: 'ok' },
+        { type: 'Synced', status: 'True', reason: REASONS.Collecting, message: 'ok' },
+      ],
+      ownedConditionTypes: ['Ready', 'Synced', 'Degraded', 'SinkReachable'],
+      fields: { observedGeneration: 1 },
+      ownedFields: ['observedGeneration', 'extractionFailures', 'lastExtractionError'],
+    },
+  };
+  const big = (namespace: string, name: string, bytes = 1_300_000) => ({
+    namespace,
+    name,
+    uid: `${namespace}-${name}`,
+    bytes,
+    limit: 1_048_576,
+  });
+  const report = (
+    namespace: string | null,
+    objects: ReturnType<typeof big>[],
+    at = '2026-02-01T12:00:00Z',
+    count = objects.length,
+  ): WatcherStatusReport => ({
+    schemaVersion: 'kollect.dev/bus/v1',
+    cluster: 'c',
+    gvr: cms,
+    namespace,
+    state: 'synced',
+    oversized: { count, current: objects.length, objects },
+    at,
+  });
+  const states = (...rs: WatcherStatusReport[]) =>
+    new Map(rs.map((r) => [watchStateKey(r.gvr, r.namespace), r]));
+
+  it('degrades with PayloadTooLarge naming the object and its size, for an object in its namespaces', () => {
+    const s = targetStatusFrom(tBasis, undefined, states(report('team-a', [big('team-a', 'huge')])));
+    expect(summary(s)).toEqual({ Degraded: 'True/PayloadTooLarge' });
+    const c = s.conditions[0]!;
+    expect(c.message).toContain('team-a/huge (1300000 bytes)');
+    expect(c.message).toContain('1048576');
+  });
+
+  it('ignores oversized objects outside its namespaces or of other GVRs', () => {
+    const other = { ...report(null, [big('team-b', 'huge')]) };
+    expect(summary(targetStatusFrom(tBasis, undefined, states(other)))).toEqual({
+      Ready: 'True/Collecting',
+      Synced: 'True/Collecting',
+    });
+    const secrets = { ...report('team-a', [big('team-a', 'huge')]), gvr: { ...cms, resource: 'secrets' } };
+    expect(summary(targetStatusFrom(tBasis, undefined, states(secrets)))).toEqual({
+      Ready: 'True/Collecting',
+      Synced: 'True/Collecting',
+    });
+  });
+
+  it('clears when the watcher reports the object no longer oversized (shrunk or deleted)', () => {
+    const cleared = report('team-a', [], '2026-02-01T12:01:00Z', 1);
+    expect(summary(targetStatusFrom(tBasis, undefined, states(cleared)))).toEqual({
+      Ready: 'True/Collecting',
+      Synced: 'True/Collecting',
+    });
+  });
+
+  it('uses only the reports of the scopes the watcher runs now (per-namespace vs cluster-wide)', () => {
+    const stalePerNs = report('team-a', [big('team-a', 'huge')], '2026-02-01T12:00:00Z');
+    const wide = report(null, [], '2026-02-01T12:05:00Z', 1);
+    expect(summary(targetStatusFrom(tBasis, undefined, states(stalePerNs, wide)))).toEqual({
+      Ready: 'True/Collecting',
+      Synced: 'True/Collecting',
+    });
+    const newerPerNs = report('team-a', [big('team-a', 'huge')], '2026-02-01T12:09:00Z');
+    expect(summary(targetStatusFrom(tBasis, undefined, states(newerPerNs, wide)))).toEqual({
+      Degraded: 'True/PayloadTooLarge',
+    });
+  });
+
+  it('lists at most five objects and counts the rest; a cluster-scoped object counts as namespace default', () => {
+    const many = Array.from({ length: 7 }, (_, i) => big('team-a', `o${i}`));
+    const m = targetStatusFrom(tBasis, undefined, states(report('team-a', many))).conditions[0]!.message;
+    expect(m).toMatch(/^7 object\(s\)/);
+    expect(m).toContain('and 2 more');
+    const nodeScoped: TargetStatusBasis = { ...tBasis, scopes: [{ gvr: cms, namespaces: ['default'] }] };
+    expect(
+      summary(targetStatusFrom(nodeScoped, undefined, states(report(null, [big('', 'cluster-thing')])))),
+    ).toEqual({ Degraded: 'True/PayloadTooLarge' });
+  });
+
+  it('a report from a watcher without `current` keeps its last object as current', () => {
+    const legacy: WatcherStatusReport = {
+      ...report('team-a', []),
+      oversized: { count: 2, last: big('team-a', 'old') },
+    };
+    expect(
+      oversizedByGvr(states(legacy))
+        .get('/v1/configmaps')
+        ?.map((o) => o.name),
+    ).toEqual(['old']);
   });
 });

@@ -8,6 +8,7 @@ import {
   type ExtractionStatusReport,
   type Gvr,
   type InventoryKind,
+  type OversizedObject,
   type SinkFamily,
   type SinkOutcome,
   type SinkStatusReport,
@@ -491,6 +492,11 @@ export interface TargetStatusBasis {
   active: boolean;
   /** GVRs the target watches (profile GVR or rule GVRs). */
   gvrs: Gvr[];
+  /**
+   * Where the target collects each GVR: namespaces after intent, ceiling and rule selectors (null
+   * = every namespace). Decides which oversized objects concern it; absent = `gvrs` everywhere.
+   */
+  scopes?: { gvr: Gvr; namespaces: string[] | null }[];
   /** Changes whenever the target's definition changes (generation, profile hash): failures are reset then. */
   fingerprint: string;
 }
@@ -534,11 +540,90 @@ export function watchStateKey(gvr: Gvr, namespace: string | null): string {
 }
 
 /**
+ * The reports that describe the watcher's current scopes. A GVR is watched either cluster-wide or
+ * per namespace, and the watcher switches between the two when the plan's namespace count crosses
+ * its threshold; the reports of the replaced scopes stay in memory, so per GVR only the
+ * reports at least as recent as the latest switch count (a stopped scope sends no more reports).
+ */
+export function currentWatchReports(watches: WatchStates): WatcherStatusReport[] {
+  const byGvr = new Map<string, { wide?: WatcherStatusReport; perNs: WatcherStatusReport[] }>();
+  for (const w of watches.values()) {
+    const g = gvrString(w.gvr);
+    const e = byGvr.get(g) ?? byGvr.set(g, { perNs: [] }).get(g)!;
+    if (w.namespace === null) e.wide = w;
+    else e.perNs.push(w);
+  }
+  const out: WatcherStatusReport[] = [];
+  const t = (r: WatcherStatusReport): number => Date.parse(r.at) || 0;
+  for (const { wide, perNs } of byGvr.values()) {
+    if (!wide) {
+      out.push(...perNs);
+      continue;
+    }
+    const newer = perNs.filter((r) => t(r) > t(wide));
+    if (newer.length > 0) out.push(...newer);
+    else out.push(wide);
+  }
+  return out;
+}
+
+/**
+ * Objects too large for the bus right now, per `gvrString`, deduplicated by uid, from the current
+ * watch reports. A report from a watcher that predates `oversized.current` names only its last
+ * oversized object; it is taken as current (it cannot be cleared).
+ */
+export function oversizedByGvr(watches: WatchStates): Map<string, OversizedObject[]> {
+  const out = new Map<string, Map<string, OversizedObject>>();
+  for (const w of currentWatchReports(watches)) {
+    const o = w.oversized;
+    if (!o) continue;
+    const list = o.current !== undefined ? (o.objects ?? []) : o.count > 0 && o.last ? [o.last] : [];
+    if (list.length === 0) continue;
+    const g = gvrString(w.gvr);
+    const m = out.get(g) ?? out.set(g, new Map()).get(g)!;
+    for (const x of list) m.set(x.uid, x);
+  }
+  return new Map([...out].map(([g, m]) => [g, [...m.values()]]));
+}
+
+/** Objects listed in an oversize message at most (the count covers the rest). */
+const OVERSIZED_LISTED = 5;
+
+/** The oversized objects a target's GVRs and namespaces cover (cluster-scoped objects count as `default`). */
+function oversizedFor(basis: TargetStatusBasis, watches: WatchStates): OversizedObject[] {
+  const by = oversizedByGvr(watches);
+  if (by.size === 0) return [];
+  const scopes = basis.scopes ?? basis.gvrs.map((gvr) => ({ gvr, namespaces: null }));
+  const out = new Map<string, OversizedObject>();
+  for (const sc of scopes) {
+    const ns = sc.namespaces === null ? null : new Set(sc.namespaces);
+    for (const o of by.get(gvrString(sc.gvr)) ?? []) {
+      if (ns === null || ns.has(o.namespace === '' ? 'default' : o.namespace)) out.set(o.uid, o);
+    }
+  }
+  return [...out.values()].sort((a, b) =>
+    a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1,
+  );
+}
+
+function oversizedMessage(objects: readonly OversizedObject[]): string {
+  const shown = objects
+    .slice(0, OVERSIZED_LISTED)
+    .map((o) => `${o.namespace ? `${o.namespace}/` : ''}${o.name} (${o.bytes} bytes)`);
+  const more = objects.length > OVERSIZED_LISTED ? `, and ${objects.length - OVERSIZED_LISTED} more` : '';
+  const limit = Math.max(...objects.map((o) => o.limit));
+  return `${objects.length} object(s) larger than the bus max payload (${limit} bytes) cannot be collected (a previous row stays as it was): ${shown.join(', ')}${more}; shrink them or raise the NATS max_payload`;
+}
+
+/**
  * A target's status with runtime facts: `extractionFailures` / `lastExtractionError` and
  * `Degraded/ExtractionFailed` from extractor reports (collection continues: the failing objects
  * keep their previous rows); `Degraded/InformerRegistrationFailed` when the watcher reports a GVR
- * the target needs as not served; `Synced=True/ScopeForbidden` when RBAC denies some watches
- * (partial collection continues).
+ * the target needs as not served; `Degraded/PayloadTooLarge` while objects its GVRs and
+ * namespaces cover are too large for the bus (reported by the watcher; cleared when they shrink
+ * or go — like an extraction failure, the object cannot be collected but the rest is, so the same
+ * seed rule applies: Degraded, which removes Ready and Synced); `Synced=True/ScopeForbidden` when
+ * RBAC denies some watches (partial collection continues).
  */
 export function targetStatusFrom(
   basis: TargetStatusBasis,
@@ -559,7 +644,8 @@ export function targetStatusFrom(
   const gvrs = new Set(basis.gvrs.map(gvrString));
   const notServed: string[] = [];
   const forbidden: string[] = [];
-  for (const w of watches.values()) {
+  const oversized = oversizedFor(basis, watches);
+  for (const w of currentWatchReports(watches)) {
     if (!gvrs.has(gvrString(w.gvr)) || w.state !== 'failed') continue;
     const where = `${gvrString(w.gvr)}${w.namespace ? ` in ${w.namespace}` : ''}`;
     if (w.reason === 'NotFound') notServed.push(where);
@@ -579,7 +665,14 @@ export function targetStatusFrom(
       type: T.degraded,
       status: 'True',
       reason: R.ExtractionFailed,
-      message: `${count}${count >= MAX_TRACKED_FAILURES ? '+' : ''} object(s) failing extraction; last: ${fields['lastExtractionError'] as string}`,
+      message: `${count}${count >= MAX_TRACKED_FAILURES ? '+' : ''} object(s) failing extraction; last: ${fields['lastExtractionError'] as string}${oversized.length > 0 ? `; also ${oversizedMessage(oversized)}` : ''}`,
+    });
+  } else if (oversized.length > 0) {
+    conditions.push({
+      type: T.degraded,
+      status: 'True',
+      reason: R.PayloadTooLarge,
+      message: oversizedMessage(oversized),
     });
   } else if (forbidden.length > 0) {
     conditions = conditions.map((c) =>

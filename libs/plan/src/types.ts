@@ -205,11 +205,22 @@ export interface WatchSpec {
   /** null = cluster-wide; otherwise the union of namespaces every target needs. */
   namespaces: string[] | null;
   /**
-   * Core Secrets only: keep `data`/`stringData` in published objects. True only when a profile
-   * on this GVR was admitted with `kollect.dev/allow-secret-extraction: "true"` and scope allows
-   * it (ARCHITECTURE invariant 1/7); absent or false = the watcher strips Secret data.
+   * Core Secrets only: keep `data`/`stringData` in published objects, in every namespace of this
+   * watch. Set only when targets whose profile reads Secret data (a `data` path, any `helm:` path,
+   * or Resource export of `All`) and carries `kollect.dev/allow-secret-extraction: "true"` (or,
+   * for Resource export, `kollect.dev/allow-full-resource-export: "true"`), admitted by their
+   * scope, need all of the watch's namespaces (ARCHITECTURE invariant 1/7). Absent or false = the
+   * watcher strips Secret data (except in {@link WatchSpec.secretDataNamespaces}).
    */
   allowSecretData?: boolean;
+  /**
+   * Core Secrets only, when `allowSecretData` is not set: keep Secret data only for objects in
+   * these namespaces (sorted) — the namespaces of the permitted targets — and strip it everywhere
+   * else in the watch, so a Secret watch shared with targets that did not ask never carries their
+   * namespaces' data. (Added by the controller follow-up; a watcher that does not know the field
+   * strips all Secret data: it fails closed.)
+   */
+  secretDataNamespaces?: string[];
 }
 
 export interface PlanSettings {

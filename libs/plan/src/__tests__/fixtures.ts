@@ -185,6 +185,7 @@ const SERVED: Record<string, DiscoveredKind> = {
   'apps/v1/Deployment': { gvr: { group: 'apps', version: 'v1', resource: 'deployments' }, namespaced: true },
   '/v1/Service': { gvr: { group: '', version: 'v1', resource: 'services' }, namespaced: true },
   '/v1/Secret': { gvr: { group: '', version: 'v1', resource: 'secrets' }, namespaced: true },
+  '/v1/ConfigMap': { gvr: { group: '', version: 'v1', resource: 'configmaps' }, namespaced: true },
   '/v1/Namespace': { gvr: { group: '', version: 'v1', resource: 'namespaces' }, namespaced: false },
   'networking.k8s.io/v1/Ingress': {
     gvr: { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' },
