@@ -236,7 +236,7 @@ export class World {
       leaseNamespace: this.ns.system,
       serviceEnv: env,
       topology: FAST_TOPOLOGY,
-      startTimeoutMs: 120_000,
+      startTimeoutMs: 60_000,
     });
     this.feed = await SnapshotFeed.start(this.stack.bus, this.stack.names);
     return this.stack;

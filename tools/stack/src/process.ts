@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 /** How one service instance is run: which app, which name, which environment. */
@@ -26,6 +27,21 @@ export interface ServiceInfo {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Log levels at which a service does not log its start line (and so its port). */
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
+/** A free TCP port on loopback (bound and released; the service binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * The port line a Kollect service logs once its HTTP server listens, e.g.
@@ -135,6 +151,14 @@ export class ServiceProcess {
     }
     this.#starts++;
     this.#port = undefined;
+    // The port is read from the service's start line (an info line). A quieter log level hides
+    // it, so then the port is chosen here (a free one) and the service is polled until it listens.
+    const env = { ...this.spec.env, ...extraEnv };
+    let fixed = env['KOLLECT_HTTP_PORT'] !== '0' ? env['KOLLECT_HTTP_PORT'] : undefined;
+    if (fixed === undefined && QUIET_LEVELS.has(env['KOLLECT_LOG_LEVEL'] ?? 'info')) {
+      fixed = String(await freePort());
+      extraEnv = { ...extraEnv, KOLLECT_HTTP_PORT: fixed };
+    }
     const fd = openSync(this.logFile, 'a');
     this.#logOffset = statSync(this.logFile).size;
     writeSync(
@@ -161,13 +185,14 @@ export class ServiceProcess {
       closeSync(fd);
     }
     this.#proc = proc;
+    const fixedPort = fixed ? Number(fixed) : undefined;
     this.#exited = new Promise<void>((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) resolve();
       else proc.once('exit', () => resolve());
     });
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const port = this.#scanPort();
+      const port = fixedPort !== undefined ? await this.#listening(fixedPort) : this.#scanPort();
       if (port !== undefined) {
         this.#port = port;
         return;
@@ -183,6 +208,15 @@ export class ServiceProcess {
         );
       }
       await sleep(50);
+    }
+  }
+
+  async #listening(port: number): Promise<number | undefined> {
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      return port;
+    } catch {
+      return undefined;
     }
   }
 

@@ -104,3 +104,11 @@ describe('metrics', () => {
     expect(metricSum(text, 'missing')).toBe(0);
   });
 });
+
+describe('free ports', () => {
+  it('hands out a bindable loopback port', async () => {
+    const { freePort } = await import('./process.js');
+    const p = await freePort();
+    expect(Number.isInteger(p) && p > 0 && p < 65536).toBe(true);
+  });
+});
