@@ -164,7 +164,71 @@ describe('watcher service (real apiserver + NATS)', () => {
       'status report',
     );
     expect(proc.output.some((l) => l.includes('not published') && !l.includes('xxxxxxxx'))).toBe(true);
+    expect(st.oversized).toMatchObject({ current: 1, objects: [{ name: 'huge', uid: big.metadata!.uid }] });
+
+    // Oversized *now* follows the objects: a second one adds, a shrink and a delete clear.
+    const big2 = await createConfigMap(kube, n, 'huge2', { blob: 'y'.repeat(1_048_000) });
+    await until(async () => (await h.syncState(CM, n))?.oversized?.current === 2, 15_000, 'two oversized');
+    const shrunk = await patchConfigMap(kube, n, 'huge', { blob: 'small now' });
+    await until(
+      async () =>
+        (await h.log(CM)).get(big.metadata!.uid!)?.resourceVersion === shrunk.metadata!.resourceVersion,
+      15_000,
+      'the shrunk version in the log',
+    );
+    await until(async () => (await h.syncState(CM, n))?.oversized?.current === 1, 15_000, 'shrink clears');
+    expect((await h.syncState(CM, n))!.oversized?.objects?.map((o) => o.uid)).toEqual([big2.metadata!.uid]);
+    await deleteConfigMap(kube, n, 'huge2');
+    await until(async () => (await h.syncState(CM, n))?.oversized?.current === 0, 15_000, 'delete clears');
+    expect((await h.syncState(CM, n))!.oversized).toMatchObject({ count: 2, objects: [] });
+    await until(
+      () => status.some((s) => (s as { oversized?: { current?: number } }).oversized?.current === 0),
+      10_000,
+      'the cleared state reported',
+    );
     sub.unsubscribe();
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+  });
+
+  it('publishes Secret data only in the namespaces the plan names, and rewrites the log when that changes', async () => {
+    const a = await ns('wsda');
+    const b = await ns('wsdb');
+    for (const n of [a, b]) {
+      await kube.request('POST', `/api/v1/namespaces/${n}/secrets`, {
+        body: { metadata: { name: 'creds' }, stringData: { password: `pw-${n}` } },
+      });
+    }
+    const spec = (data: string[]) => ({ ...secretsIn([a, b]), secretDataNamespaces: data });
+    await h.putWatches([spec([a])]);
+    // Threshold 1: one cluster-wide scope filtered to both namespaces, data kept only in `a`.
+    const proc = h.start({ KOLLECT_WATCH_NAMESPACE_THRESHOLD: '1' });
+    const secretOf = async (n: string) =>
+      [...(await h.log(SECRETS)).values()].find((m) => m.namespace === n && m.name === 'creds');
+    await until(
+      async () => (await secretOf(a)) !== undefined && (await secretOf(b)) !== undefined,
+      30_000,
+      'listed',
+    );
+    expect((await secretOf(a))!.object?.['data']).toMatchObject({ password: expect.any(String) });
+    expect((await secretOf(b))!.object?.['data']).toBeUndefined();
+    // Nothing ever published carried b's data.
+    expect(h.seen.some((m) => m.namespace === b && m.object?.['data'] !== undefined)).toBe(false);
+
+    // Permission withdrawn (well inside the duplicate window): the relist replaces the logged version.
+    await h.putWatches([spec([])]);
+    try {
+      await until(
+        async () => (await secretOf(a))?.object?.['data'] === undefined,
+        30_000,
+        'data removed from the log',
+      );
+    } catch (e) {
+      console.log(proc.output.join('\n'));
+      console.log(JSON.stringify(await secretOf(a)));
+      throw e;
+    }
+    expect((await secretOf(a))!.op).toBe('upsert');
     proc.child.kill('SIGTERM');
     await proc.exited;
   });
