@@ -1,24 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { envConfig, type LogLevel } from '@kollect/observability';
+import { envConfig, serviceEnv, type ServiceEnv } from '@kollect/observability';
 
-/** Configuration of the aggregator, from the environment. */
-export interface AggregatorConfig {
-  /** `KOLLECT_NATS_URL` (required): one URL or a comma-separated list. */
-  natsUrl: string;
-  natsToken?: string;
-  natsUser?: string;
-  natsPass?: string;
-  /** `KOLLECT_BUS_PREFIX`: isolated topology on a shared server (tests); "" in production. */
-  busPrefix: string;
-  /** `KOLLECT_ENSURE_TOPOLOGY` (default true): create/update streams and buckets at start. */
-  ensureTopology: boolean;
+/**
+ * Configuration of the aggregator, from the environment: the shared service variables
+ * (`ServiceEnv` of @kollect/observability: NATS, bus prefix, topology, HTTP, log level) plus its own.
+ */
+export interface AggregatorConfig extends Omit<ServiceEnv, 'identity'> {
   /** Unique identity for partition leases: `KOLLECT_POD_NAME` (or the host name) + a random suffix. */
   holder: string;
-  /** `KOLLECT_HTTP_PORT` (default 8080; 0 = any) and `KOLLECT_HTTP_HOST` (default 0.0.0.0). */
-  httpPort: number;
-  httpHost: string;
-  logLevel: LogLevel;
   /** `KOLLECT_AGG_COALESCE` (default 250ms): window that coalesces a burst of changes into one export. */
   coalesceMs: number;
   /** `KOLLECT_AGG_TOMBSTONE_TTL` (default 10m): how long a delete guards against older upserts. */
@@ -41,25 +29,10 @@ export interface AggregatorConfig {
 /** Read the configuration; throws `ConfigInvalid` naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AggregatorConfig {
   const c = envConfig(env);
-  const pod = c.optional('KOLLECT_POD_NAME') ?? hostname();
-  const natsToken = c.optional('KOLLECT_NATS_TOKEN');
-  const natsUser = c.optional('KOLLECT_NATS_USER');
-  const natsPass = c.optional('KOLLECT_NATS_PASSWORD');
+  const { identity, ...base } = serviceEnv(c);
   return {
-    natsUrl: c.string('KOLLECT_NATS_URL'),
-    ...(natsToken !== undefined ? { natsToken } : {}),
-    ...(natsUser !== undefined ? { natsUser } : {}),
-    ...(natsPass !== undefined ? { natsPass } : {}),
-    busPrefix: c.string('KOLLECT_BUS_PREFIX', ''),
-    ensureTopology: c.bool('KOLLECT_ENSURE_TOPOLOGY', true),
-    holder: `${pod}-${randomBytes(3).toString('hex')}`,
-    httpPort: c.int('KOLLECT_HTTP_PORT', 8080, { min: 0, max: 65535 }),
-    httpHost: c.string('KOLLECT_HTTP_HOST', '0.0.0.0'),
-    logLevel: c.oneOf(
-      'KOLLECT_LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-    ),
+    ...base,
+    holder: identity,
     coalesceMs: c.durationMs('KOLLECT_AGG_COALESCE', 250),
     tombstoneTtlMs: c.durationMs('KOLLECT_AGG_TOMBSTONE_TTL', 10 * 60_000),
     maxTombstones: c.int('KOLLECT_AGG_MAX_TOMBSTONES', 200_000, { min: 0 }),

@@ -25,7 +25,7 @@ import {
   type AggregatorStatusReport,
   type WatchSyncState,
 } from '@kollect/contracts';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import { natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
 import type { AggregatorConfig } from './config.js';
 import { PartitionWorker, type WorkerContext } from './partition.js';
@@ -75,13 +75,10 @@ export class AggregatorService {
   static async start(opts: AggregatorServiceOptions): Promise<AggregatorService> {
     const { cfg } = opts;
     const bus = await connectBus({
-      servers: cfg.natsUrl,
+      ...natsConnection(cfg),
       name: `kollect-aggregator-${cfg.holder}`,
       requireServerVersion: FEATURE_MIN_VERSION.fencedWrites,
       waitForServer: true,
-      ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
-      ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
-      ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),
     });
     const names = busNames(cfg.busPrefix);
     if (cfg.ensureTopology) await ensureTopology(bus.jsm, { names });

@@ -198,13 +198,15 @@ export class Controller {
       this.#startLeading();
       return;
     }
+    // The elector counts in whole seconds (client-go); the environment allows finer durations.
+    const seconds = (ms: number): number => Math.max(1, Math.round(ms / 1000));
     this.#elector = new LeaderElector(this.#d.kube, {
-      namespace: c.leaseNamespace,
-      name: c.leaseName,
+      namespace: c.lease.namespace,
+      name: c.lease.name,
       identity: c.identity,
-      leaseDurationSeconds: c.leaseDurationSeconds,
-      renewDeadlineSeconds: c.renewDeadlineSeconds,
-      retryPeriodSeconds: c.retryPeriodSeconds,
+      leaseDurationSeconds: seconds(c.lease.durationMs),
+      renewDeadlineSeconds: seconds(c.lease.renewDeadlineMs),
+      retryPeriodSeconds: seconds(c.lease.retryPeriodMs),
       onStartedLeading: () => this.#startLeading(),
       onStoppedLeading: () => this.#stopLeading(),
       onNewLeader: (id) => this.#log.info({ leader: id }, 'observed leader'),

@@ -1,6 +1,6 @@
 import { busNames, connectBus, ensureTopology, type Bus, type BusNames } from '@kollect/bus';
 import { KubeClient } from '@kollect/kube';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import { kubeSource, natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
 import type { CompiledPlan } from '@kollect/plan';
 import type { ControllerConfig } from './config.js';
 import { Controller } from './controller.js';
@@ -27,20 +27,10 @@ export interface ControllerService {
 /** Connect to NATS and the apiserver, make sure the bus topology exists, and start the controller. */
 export async function startController(opts: StartOptions): Promise<ControllerService> {
   const { config, log } = opts;
-  const bus = await connectBus({
-    servers: config.natsUrl,
-    name: `kollect-controller-${config.identity}`,
-    ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
-    ...(config.natsUser !== undefined ? { user: config.natsUser } : {}),
-    ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
-  });
+  const bus = await connectBus({ ...natsConnection(config), name: `kollect-controller-${config.identity}` });
   const names = busNames(config.busPrefix);
   if (config.ensureTopology) await ensureTopology(bus.jsm, { names });
-  const kube = new KubeClient({
-    ...(config.kubeconfigPath !== undefined ? { kubeconfigPath: config.kubeconfigPath } : {}),
-    inCluster: config.inCluster,
-    userAgent: 'kollect-controller',
-  });
+  const kube = new KubeClient({ ...kubeSource(config.kube), userAgent: 'kollect-controller' });
   const controller = new Controller({
     config,
     kube,

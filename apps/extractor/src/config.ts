@@ -1,23 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { envConfig, type LogLevel } from '@kollect/observability';
+import { envConfig, serviceEnv, type ServiceEnv } from '@kollect/observability';
 
-/** Configuration of the extractor, from the environment. */
-export interface ExtractorConfig {
-  /** `KOLLECT_NATS_URL` (required). */
-  natsUrl: string;
-  natsToken?: string;
-  natsUser?: string;
-  natsPass?: string;
-  /** `KOLLECT_BUS_PREFIX`: isolated topology on a shared server (tests); "" in production. */
-  busPrefix: string;
-  /** `KOLLECT_ENSURE_TOPOLOGY` (default true). */
-  ensureTopology: boolean;
+/**
+ * Configuration of the extractor, from the environment: the shared service variables
+ * (`ServiceEnv` of @kollect/observability: NATS, bus prefix, topology, HTTP, log level) plus its own.
+ */
+export interface ExtractorConfig extends Omit<ServiceEnv, 'identity'> {
   /** Replica identity: `KOLLECT_POD_NAME` (or the host name) + a random suffix. */
   holder: string;
-  httpPort: number;
-  httpHost: string;
-  logLevel: LogLevel;
   /** `KOLLECT_EXTRACTOR_DURABLE` (default `extractor`): the shared durable consumer on the object log. */
   durable: string;
   /** `KOLLECT_EXTRACT_CONCURRENCY` (default 256): object messages in flight per replica (extraction is cheap; the bound is publish-ack latency). */
@@ -36,25 +25,10 @@ export interface ExtractorConfig {
 /** Read the configuration; throws `ConfigInvalid` naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ExtractorConfig {
   const c = envConfig(env);
-  const pod = c.optional('KOLLECT_POD_NAME') ?? hostname();
-  const natsToken = c.optional('KOLLECT_NATS_TOKEN');
-  const natsUser = c.optional('KOLLECT_NATS_USER');
-  const natsPass = c.optional('KOLLECT_NATS_PASSWORD');
+  const { identity, ...base } = serviceEnv(c);
   return {
-    natsUrl: c.string('KOLLECT_NATS_URL'),
-    ...(natsToken !== undefined ? { natsToken } : {}),
-    ...(natsUser !== undefined ? { natsUser } : {}),
-    ...(natsPass !== undefined ? { natsPass } : {}),
-    busPrefix: c.string('KOLLECT_BUS_PREFIX', ''),
-    ensureTopology: c.bool('KOLLECT_ENSURE_TOPOLOGY', true),
-    holder: `${pod}-${randomBytes(3).toString('hex')}`,
-    httpPort: c.int('KOLLECT_HTTP_PORT', 8080, { min: 0, max: 65535 }),
-    httpHost: c.string('KOLLECT_HTTP_HOST', '0.0.0.0'),
-    logLevel: c.oneOf(
-      'KOLLECT_LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
-      'info',
-    ),
+    ...base,
+    holder: identity,
     durable: c.string('KOLLECT_EXTRACTOR_DURABLE', 'extractor'),
     concurrency: c.int('KOLLECT_EXTRACT_CONCURRENCY', 256, { min: 1, max: 4096 }),
     statusIntervalMs: c.durationMs('KOLLECT_EXTRACT_STATUS_INTERVAL', 1000),

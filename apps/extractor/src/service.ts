@@ -37,7 +37,7 @@ import {
   type ExtractionPlan,
   type ExtractionResult,
 } from '@kollect/extract';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import { natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
 import type { ExtractorConfig } from './config.js';
 import { FailureLedger, targetFailure } from './failures.js';
@@ -110,12 +110,9 @@ export class ExtractorService {
   static async start(opts: ExtractorServiceOptions): Promise<ExtractorService> {
     const { cfg } = opts;
     const bus = await connectBus({
-      servers: cfg.natsUrl,
+      ...natsConnection(cfg),
       name: `kollect-extractor-${cfg.holder}`,
       waitForServer: true,
-      ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
-      ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
-      ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),
     });
     const names = busNames(cfg.busPrefix);
     if (cfg.ensureTopology) await ensureTopology(bus.jsm, { names });

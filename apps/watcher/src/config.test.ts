@@ -11,7 +11,9 @@ describe('watcher config', () => {
 
   it('defaults to client-go lease timings, a 10-namespace threshold and leader election on', () => {
     const c = loadConfig(base);
-    expect([c.leaseDurationMs, c.renewDeadlineMs, c.retryPeriodMs]).toEqual([15_000, 10_000, 2_000]);
+    expect([c.lease.durationMs, c.lease.renewDeadlineMs, c.lease.retryPeriodMs]).toEqual([
+      15_000, 10_000, 2_000,
+    ]);
     expect(c.namespaceThreshold).toBe(10);
     expect(c.leaderElection).toBe(true);
     expect(c.watchTimeoutMs).toBe(300_000);

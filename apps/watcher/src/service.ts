@@ -15,6 +15,8 @@ import {
   createLogger,
   createMetrics,
   createRegistry,
+  kubeSource,
+  natsConnection,
   startServiceHttp,
   type Logger,
   type ServiceHttp,
@@ -65,22 +67,14 @@ export async function startWatcher(cfg: WatcherConfig): Promise<WatcherService> 
     },
   });
 
-  const connected = await connectBus({
-    servers: cfg.natsUrl,
-    name: `kollect-watcher-${cfg.identity}`,
-    ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
-    ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
-    ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),
-  });
+  const connected = await connectBus({ ...natsConnection(cfg), name: `kollect-watcher-${cfg.identity}` });
   live.bus = connected;
   if (cfg.ensureTopology) await ensureTopology(connected.jsm, { names });
   const stateKv = await JsonKv.open<unknown>(connected, names.buckets.state);
   const planKv = await JsonKv.open<unknown>(connected, names.buckets.plan);
 
   const kube = new KubeClient({
-    ...(cfg.kubeconfigPath && !cfg.kubeInCluster ? { kubeconfigPath: cfg.kubeconfigPath } : {}),
-    ...(cfg.kubeInCluster ? { inCluster: true } : {}),
-    ...(cfg.kubeContext ? { context: cfg.kubeContext } : {}),
+    ...kubeSource(cfg.kube),
     userAgent: 'kollect-watcher',
   });
 
@@ -126,12 +120,12 @@ export async function startWatcher(cfg: WatcherConfig): Promise<WatcherService> 
 
   if (cfg.leaderElection) {
     elector = new LeaderElector(kube, {
-      namespace: cfg.leaseNamespace,
-      name: cfg.leaseName,
+      namespace: cfg.lease.namespace,
+      name: cfg.lease.name,
       identity: cfg.identity,
-      leaseDurationSeconds: cfg.leaseDurationMs / 1000,
-      renewDeadlineSeconds: cfg.renewDeadlineMs / 1000,
-      retryPeriodSeconds: cfg.retryPeriodMs / 1000,
+      leaseDurationSeconds: cfg.lease.durationMs / 1000,
+      renewDeadlineSeconds: cfg.lease.renewDeadlineMs / 1000,
+      retryPeriodSeconds: cfg.lease.retryPeriodMs / 1000,
       onStartedLeading: () => {
         logger.info({ identity: cfg.identity }, 'leading: starting watches');
         void clusterMirror

@@ -35,3 +35,15 @@ export {
   type ObservablePartitions,
 } from './bus-metrics.js';
 export { envConfig, parseDurationMs, ConfigInvalid, type EnvConfig } from './env.js';
+export {
+  serviceEnv,
+  natsConnection,
+  kubeEnv,
+  kubeSource,
+  leaseEnv,
+  LOG_LEVELS,
+  type BusEnv,
+  type ServiceEnv,
+  type KubeEnv,
+  type LeaseEnv,
+} from './service-env.js';

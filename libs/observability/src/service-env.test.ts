@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { envConfig } from './env.js';
+import { kubeEnv, kubeSource, leaseEnv, natsConnection, serviceEnv } from './service-env.js';
+
+describe('serviceEnv', () => {
+  it('reads the shared variables with their defaults', () => {
+    const e = serviceEnv(envConfig({ KOLLECT_NATS_URL: 'nats://a:4222', KOLLECT_POD_NAME: 'pod-1' }));
+    expect(e).toMatchObject({
+      natsUrl: 'nats://a:4222',
+      busPrefix: '',
+      ensureTopology: true,
+      httpPort: 8080,
+      httpHost: '0.0.0.0',
+      logLevel: 'info',
+    });
+    expect(e.identity).toMatch(/^pod-1-[0-9a-f]{6}$/);
+    expect('natsToken' in e).toBe(false);
+  });
+
+  it('names the variable that is missing or malformed', () => {
+    expect(() => serviceEnv(envConfig({}))).toThrow(/KOLLECT_NATS_URL is required/);
+    expect(() => serviceEnv(envConfig({ KOLLECT_NATS_URL: 'n', KOLLECT_HTTP_PORT: '70000' }))).toThrow(
+      /KOLLECT_HTTP_PORT must be <= 65535/,
+    );
+    expect(() => serviceEnv(envConfig({ KOLLECT_NATS_URL: 'n', KOLLECT_LOG_LEVEL: 'loud' }))).toThrow(
+      /KOLLECT_LOG_LEVEL must be one of/,
+    );
+  });
+
+  it('gives each start a new identity', () => {
+    const env = envConfig({ KOLLECT_NATS_URL: 'n', KOLLECT_POD_NAME: 'p' });
+    expect(serviceEnv(env).identity).not.toBe(serviceEnv(env).identity);
+  });
+
+  it('turns credentials into connection options, omitting the unset ones', () => {
+    const e = serviceEnv(
+      envConfig({ KOLLECT_NATS_URL: 'n1,n2', KOLLECT_NATS_USER: 'u', KOLLECT_NATS_PASSWORD: 'p' }),
+    );
+    expect(natsConnection(e)).toEqual({ servers: 'n1,n2', user: 'u', pass: 'p' });
+  });
+});
+
+describe('kubeEnv', () => {
+  it('uses KUBECONFIG, or the service account inside a pod, or the default rules', () => {
+    expect(kubeEnv(envConfig({ KUBECONFIG: '/k', KUBERNETES_SERVICE_HOST: '10.0.0.1' }))).toEqual({
+      kubeconfigPath: '/k',
+      inCluster: false,
+    });
+    expect(kubeEnv(envConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }))).toEqual({ inCluster: true });
+    expect(kubeEnv(envConfig({}))).toEqual({ inCluster: false });
+  });
+
+  it('reads another path variable when told, and an explicit in-cluster switch and context', () => {
+    expect(
+      kubeEnv(envConfig({ KOLLECT_KUBECONFIG: '/s', KUBECONFIG: '/k' }), {
+        pathVariable: 'KOLLECT_KUBECONFIG',
+      }),
+    ).toEqual({ kubeconfigPath: '/s', inCluster: false });
+    const k = kubeEnv(
+      envConfig({ KUBECONFIG: '/k', KOLLECT_KUBE_IN_CLUSTER: 'true', KOLLECT_KUBE_CONTEXT: 'c' }),
+    );
+    expect(kubeSource(k)).toEqual({ inCluster: true, context: 'c' });
+    expect(kubeSource(kubeEnv(envConfig({ KUBECONFIG: '/k' })))).toEqual({ kubeconfigPath: '/k' });
+  });
+});
+
+describe('leaseEnv', () => {
+  it('applies client-go timings and the service defaults', () => {
+    expect(leaseEnv(envConfig({ KOLLECT_LEASE_DURATION: '4s' }), { namespace: 'ns', name: 'l' })).toEqual({
+      namespace: 'ns',
+      name: 'l',
+      durationMs: 4000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2000,
+    });
+  });
+});
