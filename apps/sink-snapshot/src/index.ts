@@ -1,10 +1,19 @@
 /**
  * @packageDocumentation
- * The snapshot sink worker as a library (tests and the demo start it in-process).
+ * The snapshot sink worker as a library (tests and the demo start it in-process): the shared
+ * worker of `@kollect/sink-worker` with the snapshot family's backends.
  */
-export { loadConfig, type SinkWorkerConfig } from './config.js';
-export { SinkWorkerService, snapshotRegistry, type SinkWorkerOptions } from './service.js';
-export { SinkHost, durableName, type HostBinding, type HostContext } from './host.js';
-export { SinkProber, type ProberOptions } from './prober.js';
-export { BusFullSnapshotSource } from './full-source.js';
-export { KubeSecretWatcher } from './secrets.js';
+export { snapshotRegistry, snapshotFamily } from './registry.js';
+export {
+  loadConfig,
+  SinkWorkerService,
+  SinkHost,
+  durableName,
+  SinkProber,
+  BusFullSnapshotSource,
+  KubeSecretWatcher,
+  type SinkWorkerConfig,
+  type SinkWorkerOptions,
+  type HostBinding,
+  type HostContext,
+} from '@kollect/sink-worker';

@@ -5,8 +5,8 @@
  * SIGTERM/SIGINT (consumers stop, running exports finish, backends close).
  */
 import { startService } from '@kollect/observability';
-import { loadConfig } from './config.js';
-import { SinkWorkerService } from './service.js';
+import { loadConfig, SinkWorkerService } from '@kollect/sink-worker';
+import { snapshotFamily } from './registry.js';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -17,7 +17,12 @@ async function main(): Promise<void> {
     httpHost: cfg.httpHost,
     base: { holder: cfg.holder },
   });
-  const svc = await SinkWorkerService.start({ cfg, log: frame.log, metrics: frame.metrics });
+  const svc = await SinkWorkerService.start({
+    family: snapshotFamily(),
+    cfg,
+    log: frame.log,
+    metrics: frame.metrics,
+  });
   frame.addReadinessCheck('plan', () => svc.ready());
   frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
   frame.onShutdown('sink-snapshot', () => svc.stop());

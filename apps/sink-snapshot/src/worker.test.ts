@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { durableName } from './host.js';
-import { snapshotRegistry } from './service.js';
+import { durableName, loadConfig } from '@kollect/sink-worker';
+import { snapshotFamily, snapshotRegistry } from './registry.js';
 
 describe('sink-snapshot worker', () => {
   it('serves exactly the snapshot family', () => {
     expect(snapshotRegistry().types().sort()).toEqual(['gcs', 'git', 'gitlab', 's3']);
+  });
+  it('is the snapshot family of the shared worker', () => {
+    expect(snapshotFamily()).toMatchObject({
+      family: 'snapshot',
+      service: 'sink-snapshot',
+      kind: 'KollectSnapshotSink',
+      resource: 'kollectsnapshotsinks',
+      testRef: 'snapshotSinkRef',
+    });
   });
   it('durable consumer names are stable and NATS-safe', () => {
     const d = durableName({

@@ -21,6 +21,7 @@ import {
   type SinkRegistry,
 } from '@kollect/sink';
 import { redactSecrets } from '@kollect/contracts';
+import type { WorkerFamily } from './family.js';
 
 interface KubeObj {
   metadata: {
@@ -47,6 +48,8 @@ export interface ProberOptions {
   kube: KubeClient;
   secrets: SecretWatcher;
   registry: SinkRegistry;
+  /** The family whose sinks and connection tests this prober serves. */
+  family: WorkerFamily;
   log: Logger;
   metrics: KollectMetrics;
   workDir: string;
@@ -56,9 +59,8 @@ export interface ProberOptions {
   cluster: () => string;
 }
 
-const SINKS = { group: GROUP, version: VERSION, resource: 'kollectsnapshotsinks' };
 const TESTS = { group: GROUP, version: VERSION, resource: 'kollectconnectiontests' };
-const base = (r: typeof SINKS, ns: string, name: string) =>
+const base = (r: typeof TESTS, ns: string, name: string) =>
   `/apis/${r.group}/${r.version}/namespaces/${encodeURIComponent(ns)}/${r.resource}/${encodeURIComponent(name)}`;
 const MERGE = 'application/merge-patch+json';
 
@@ -71,12 +73,15 @@ function reasonOf(r: string | undefined): Reason {
       : REASONS.ConnectionTestFailed;
 }
 
+/** Preview details a backend may return, copied into `status.preview` (SEED-SPEC §9.5). */
+const PREVIEW_DETAILS = ['objectPath', 'git', 'layout', 'postgres', 'mongodb', 'kafka'] as const;
+
 /**
- * Connection tests and previews of snapshot sinks (SEED-SPEC §3.10, §9.3, §9.5), run by the
+ * Connection tests and previews of the sinks of one family (SEED-SPEC §3.10, §9.3, §9.5), run by the
  * leader among the worker replicas. Decision (docs/sinks.md): the prober writes the sink's own
  * status conditions `ConnectionVerified` and `Degraded` and `status.preview` (the controller
  * owns only `TLSInsecure` there and reads `ConnectionVerified` when compiling), and the status of
- * `KollectConnectionTest` objects whose `snapshotSinkRef` it serves — the same probe code, TLS
+ * `KollectConnectionTest` objects whose `<family>SinkRef` it serves — the same probe code, TLS
  * and Secret resolution as exports.
  */
 export class SinkProber {
@@ -88,10 +93,13 @@ export class SinkProber {
   /** The newest plan (kept for future use: probing only bound sinks is not required by the seed). */
   plan: CompiledPlan | undefined;
 
+  private readonly sinksGvr: typeof TESTS;
+
   constructor(private readonly o: ProberOptions) {
+    this.sinksGvr = { group: GROUP, version: VERSION, resource: o.family.resource };
     this.elector = new LeaderElector(o.kube, {
       namespace: o.leaseNamespace,
-      name: 'kollect-sink-snapshot-prober',
+      name: `kollect-${o.family.service}-prober`,
       identity: o.holder,
       onStartedLeading: () => this.lead(),
       onStoppedLeading: () => void this.follow(),
@@ -113,7 +121,7 @@ export class SinkProber {
     this.sinksWatch = new ListWatch(
       this.o.kube,
       { upsert: (o) => this.onSink(o as unknown as KubeObj), delete: () => {}, synced: () => {} },
-      { gvr: SINKS, kind: 'KollectSnapshotSink' },
+      { gvr: this.sinksGvr, kind: this.o.family.kind },
     );
     this.testsWatch = new ListWatch(
       this.o.kube,
@@ -138,7 +146,7 @@ export class SinkProber {
 
   private compiled(o: KubeObj): CompiledSink {
     return {
-      ref: { family: 'snapshot', namespace: o.metadata.namespace, name: o.metadata.name },
+      ref: { family: this.o.family.family, namespace: o.metadata.namespace, name: o.metadata.name },
       uid: o.metadata.uid,
       generation: o.metadata.generation ?? 0,
       type: String(o.spec?.['type'] ?? ''),
@@ -226,16 +234,14 @@ export class SinkProber {
         const p = this.o.registry
           .get(sink.type)
           .preview(sink, (sink.spec['cluster'] as string) || this.o.cluster());
-        const git = p.details['git'];
-        const layout = p.details['layout'];
+        const details: Record<string, unknown> = {};
+        for (const k of PREVIEW_DETAILS) if (p.details[k] !== undefined) details[k] = p.details[k];
         patch.status['preview'] = {
           renderedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
           inputSampleSource: 'synthetic',
           provisioningMode: p.provisioningMode,
           serializationFormat: p.serializationFormat,
-          ...(typeof p.details['objectPath'] === 'string' ? { objectPath: p.details['objectPath'] } : {}),
-          ...(git ? { git } : {}),
-          ...(layout ? { layout } : {}),
+          ...details,
           warnings: p.warnings,
         };
       } catch (err) {
@@ -249,11 +255,11 @@ export class SinkProber {
       patch.status['preview'] = null;
     }
     if (Object.keys(patch.status).length > 0)
-      await this.patchStatus(base(SINKS, o.metadata.namespace, o.metadata.name), patch, key);
+      await this.patchStatus(base(this.sinksGvr, o.metadata.namespace, o.metadata.name), patch, key);
     // The one-shot annotation is removed after a success when automatic tests are off (kept on failure).
     if (probed?.ok && oneShot && !auto) {
       await this.o.kube
-        .request('PATCH', base(SINKS, o.metadata.namespace, o.metadata.name), {
+        .request('PATCH', base(this.sinksGvr, o.metadata.namespace, o.metadata.name), {
           body: { metadata: { annotations: { [ANNOTATIONS.testConnection]: null } } },
           contentType: MERGE,
         })
@@ -278,7 +284,7 @@ export class SinkProber {
   private async onTest(o: KubeObj): Promise<void> {
     if (o.metadata.deletionTimestamp) return;
     const ref = (o.spec?.['sinkRef'] ?? {}) as Record<string, unknown>;
-    const sinkName = ref['snapshotSinkRef'];
+    const sinkName = ref[this.o.family.testRef];
     if (typeof sinkName !== 'string') return; // other families' workers serve the rest
     const ns = o.metadata.namespace;
     const path = `/apis/${TESTS.group}/${TESTS.version}/namespaces/${encodeURIComponent(ns)}/${TESTS.resource}/${encodeURIComponent(o.metadata.name)}`;
@@ -293,7 +299,7 @@ export class SinkProber {
     }
     let sinkObj: KubeObj | undefined;
     try {
-      sinkObj = await this.o.kube.request<KubeObj>('GET', base(SINKS, ns, sinkName));
+      sinkObj = await this.o.kube.request<KubeObj>('GET', base(this.sinksGvr, ns, sinkName));
     } catch (err) {
       if (!KubeNotFound.is(err)) throw err;
     }
@@ -301,7 +307,7 @@ export class SinkProber {
     if (!sinkObj) {
       result = {
         ok: false,
-        message: `KollectSnapshotSink ${ns}/${sinkName} not found`,
+        message: `${this.o.family.kind} ${ns}/${sinkName} not found`,
         latencyMs: 0,
         reason: 'SinkNotFound',
       };
@@ -319,7 +325,7 @@ export class SinkProber {
                 ownerReferences: [
                   {
                     apiVersion: `${GROUP}/${VERSION}`,
-                    kind: 'KollectSnapshotSink',
+                    kind: this.o.family.kind,
                     name: sinkName,
                     uid: sinkObj.metadata.uid,
                     controller: true,

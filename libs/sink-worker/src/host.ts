@@ -52,7 +52,7 @@ export interface HostBinding {
   binding: SinkBinding;
 }
 
-/** A durable consumer name for a sink: `sink-snapshot-<ns>-<name>` with unsafe characters replaced. */
+/** A durable consumer name for a sink: `sink-<family>-<ns>-<name>` with unsafe characters replaced. */
 export function durableName(sink: CompiledSink): string {
   return `sink-${sink.ref.family}-${sink.ref.namespace}-${sink.ref.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }

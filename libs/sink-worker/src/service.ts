@@ -13,27 +13,17 @@ import { inventoryKey, sinkKey } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
 import type { KollectMetrics, Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan, type CompiledSink } from '@kollect/plan';
-import { MaterializedStore, SinkRegistry } from '@kollect/sink';
-import { gcsSinkFactory } from '@kollect/sink-gcs';
-import { gitSinkFactory } from '@kollect/sink-git';
-import { gitlabSinkFactory } from '@kollect/sink-gitlab';
-import { s3SinkFactory } from '@kollect/sink-s3';
+import { MaterializedStore } from '@kollect/sink';
 import type { SinkWorkerConfig } from './config.js';
+import type { WorkerFamily } from './family.js';
 import { BusFullSnapshotSource } from './full-source.js';
 import { SinkHost, type HostBinding, type HostContext } from './host.js';
 import { SinkProber } from './prober.js';
 import { KubeSecretWatcher } from './secrets.js';
 
-/** The backends this worker serves (the snapshot family). */
-export function snapshotRegistry(): SinkRegistry {
-  return new SinkRegistry()
-    .register(gitSinkFactory)
-    .register(gitlabSinkFactory)
-    .register(s3SinkFactory)
-    .register(gcsSinkFactory);
-}
-
 export interface SinkWorkerOptions {
+  /** Which family this worker serves (its backends and derived names), see {@link workerFamily}. */
+  family: WorkerFamily;
   cfg: SinkWorkerConfig;
   log: Logger;
   metrics: KollectMetrics;
@@ -47,15 +37,15 @@ function hostIdentity(s: CompiledSink): string {
 }
 
 /**
- * The snapshot sink worker: follows the plan, runs one {@link SinkHost} per snapshot sink bound
- * to at least one inventory, and (leader only) the {@link SinkProber} for connection tests and
- * previews. Any number of replicas: the hosts' durable consumers are shared.
+ * A sink worker of one family: follows the plan, runs one {@link SinkHost} per sink of its
+ * family bound to at least one inventory, and (leader only) the {@link SinkProber} for
+ * connection tests and previews. Any number of replicas: the hosts' durable consumers are shared.
  */
 export class SinkWorkerService {
   readonly bus: Bus;
   readonly names: BusNames;
   private readonly hosts = new Map<string, SinkHost>();
-  private readonly registry = snapshotRegistry();
+  private readonly registry;
   private readonly ctx: HostContext;
   private planWatch: PlanWatch | undefined;
   private prober: SinkProber | undefined;
@@ -72,6 +62,7 @@ export class SinkWorkerService {
   ) {
     this.bus = bus;
     this.names = names;
+    this.registry = o.family.registry;
     this.ctx = {
       bus,
       names,
@@ -92,7 +83,7 @@ export class SinkWorkerService {
     const { cfg } = o;
     const bus = await connectBus({
       servers: cfg.natsUrl,
-      name: `kollect-sink-snapshot-${cfg.holder}`,
+      name: `kollect-${o.family.service}-${cfg.holder}`,
       waitForServer: true,
       ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
       ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
@@ -115,6 +106,7 @@ export class SinkWorkerService {
         kube,
         secrets: svc.secrets,
         registry: svc.registry,
+        family: o.family,
         log: o.log,
         metrics: o.metrics,
         workDir: cfg.workDir,
@@ -150,18 +142,18 @@ export class SinkWorkerService {
     const bound = new Map<string, HostBinding[]>();
     for (const inv of plan.inventories) {
       for (const b of inv.bindings) {
-        if (b.sink.family !== 'snapshot') continue;
+        if (b.sink.family !== this.o.family.family) continue;
         const k = sinkKey(b.sink);
         bound.set(k, [...(bound.get(k) ?? []), { inventory: inv.ref, binding: b }]);
       }
     }
     const wanted = new Map<string, CompiledSink>();
     for (const s of plan.sinks) {
-      if (s.ref.family !== 'snapshot' || !bound.has(sinkKey(s.ref))) continue;
+      if (s.ref.family !== this.o.family.family || !bound.has(sinkKey(s.ref))) continue;
       if (!this.registry.has(s.type)) {
         this.o.log.warn(
           { sink: sinkKey(s.ref), type: s.type },
-          'no backend for this sink type in the snapshot worker',
+          `no backend for this sink type in the ${this.o.family.service} worker`,
         );
         continue;
       }

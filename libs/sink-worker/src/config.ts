@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envConfig, type LogLevel } from '@kollect/observability';
 
-/** Configuration of the snapshot sink worker, from the environment. */
+/** Configuration of a sink worker (any family), from the environment. */
 export interface SinkWorkerConfig {
   /** `KOLLECT_NATS_URL` (required). */
   natsUrl: string;
