@@ -133,6 +133,25 @@ run('pipeline faults: SIGKILL mid-stream and a 410', () => {
     });
   }
 
+  it('an extractor restarted with other consumer settings (a rolling upgrade) binds to its durable and keeps extracting', async () => {
+    const team = w.ns.teams[2] as string;
+    const inv = teamInventory(team);
+    await w.converged(inv);
+    const stack = w.stackOrThrow;
+    const extractors = stack.instances('extractor');
+    for (const name of extractors) await stack.stop(name);
+    // Fewer in flight per replica: the durable's max_ack_pending changes with it.
+    await stack.start(extractors[0] as string, { env: { KOLLECT_EXTRACT_CONCURRENCY: '32' } });
+    const created = await w.applier.apply<{ metadata: { uid: string } }>(testDeployment(team, 'upgraded'));
+    try {
+      const t = await w.converged(inv, 60_000);
+      expect([...t.rows.values()].some((i) => i.uid === created.metadata.uid)).toBe(true);
+    } finally {
+      await stack.stop(extractors[0] as string);
+      for (const name of extractors) await stack.start(name);
+    }
+  });
+
   it('a watch broken by a 410 relists and tombstones the objects deleted meanwhile', async () => {
     const team = w.ns.teams[1] as string;
     const inv = teamInventory(team);

@@ -84,6 +84,7 @@ const tty = process.stdout.isTTY === true;
 const s = styles(tty);
 const ok = s.green('✓');
 const t0 = Date.now();
+const startedAt = t0;
 const since = (): string => s.dim(`+${dur(Date.now() - t0)}`);
 let statusLineShown = false;
 
@@ -236,7 +237,7 @@ async function main(): Promise<number> {
   ] as const) {
     if (!sinkApps[family]) continue;
     try {
-      ready.push(await stack.addReplica(app));
+      await stack.addReplica(app);
     } catch (err) {
       say(
         s.yellow(
@@ -355,7 +356,10 @@ async function summary(
       String(expected.get(countKey(ref)) ?? 0),
       String(t?.exportGeneration ?? 0),
       t ? checksumShort(t.checksum) : '-',
-      t ? clock(t.exportedAt) : '-',
+      t
+        ? clock(t.exportedAt) +
+          (Date.parse(t.exportedAt) < startedAt ? s.dim(' (unchanged since an earlier run)') : '')
+        : '-',
     ]);
   }
   say(table(rows));

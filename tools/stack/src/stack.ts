@@ -312,10 +312,13 @@ export class Stack {
     this.#writeState();
   }
 
-  /** Start a stopped or killed instance again with the same name and environment. */
-  async start(name: string, opts: { waitReady?: boolean } = {}): Promise<void> {
+  /**
+   * Start a stopped or killed instance again with the same name and environment; `env` adds or
+   * overrides variables for this start only (a rolling upgrade with changed settings).
+   */
+  async start(name: string, opts: { waitReady?: boolean; env?: Record<string, string> } = {}): Promise<void> {
     const { proc } = this.#find(name);
-    await proc.start(this.options.startTimeoutMs ?? 90_000);
+    await proc.start(this.options.startTimeoutMs ?? 90_000, opts.env ?? {});
     this.#writeState();
     if (opts.waitReady ?? this.options.waitReady !== false)
       await proc.waitReady(this.options.startTimeoutMs ?? 90_000);
