@@ -1,5 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonKv, PLAN_KEY, PlanSchemaMismatch, putPlan, watchPlan } from '@kollect/bus';
+import {
+  getPlan,
+  JsonKv,
+  PayloadTooLarge,
+  PLAN_KEY,
+  PlanSchemaMismatch,
+  putPlan,
+  watchPlan,
+} from '@kollect/bus';
 import type { KollectError } from '@kollect/contracts';
 import { busHarness, waitFor, type BusHarness } from './harness.js';
 
@@ -77,5 +86,39 @@ describe('plan distribution over KV against a real NATS server', () => {
     expect(await waitFor(() => rejected === 1, 5000)).toBe(true);
     expect(seen).toEqual([1]);
     w.stop();
+  });
+
+  it('stores a large plan compressed, delivers it intact, and refuses one that cannot fit without touching the stored plan', async () => {
+    const kv = await JsonKv.open(h.bus, h.names.buckets.plan);
+    const key = 'large';
+    // ~2 MiB of repetitive JSON (as real plans are): over max_payload as JSON, well under it gzipped.
+    const targets = Array.from({ length: 12_000 }, (_, i) => ({
+      kind: 'KollectTarget',
+      namespace: `team-${i % 40}`,
+      name: `target-${i}`,
+      profileKey: `team-${i % 40}/deployment-images`,
+      watchMode: 'All',
+    }));
+    const big = { schemaVersion: V, generation: 5, targets };
+    expect(JSON.stringify(big).length).toBeGreaterThan(h.bus.maxPayload());
+    const seen: (TestPlan & { targets?: unknown[] })[] = [];
+    const w = watchPlan<TestPlan & { targets?: unknown[] }>(kv, key, (p) => void seen.push(p), {
+      schemaVersion: V,
+    });
+    await putPlan(kv, key, big, { schemaVersion: V });
+    expect(await waitFor(() => seen.length === 1, 5000)).toBe(true);
+    expect(seen[0]).toEqual(big);
+    const stored = await kv.kv.get(key);
+    expect(stored!.value[0]).toBe(0x1f); // gzip
+    expect((await getPlan(kv, key))?.value).toEqual(big);
+
+    // Incompressible content larger than max_payload: refused before anything is written.
+    const noise = { schemaVersion: V, generation: 6, noise: randomBytes(1_100_000).toString('base64') };
+    await expect(putPlan(kv, key, noise, { schemaVersion: V })).rejects.toSatisfy((e: unknown) =>
+      PayloadTooLarge.is(e),
+    );
+    expect(((await getPlan(kv, key))?.value as TestPlan).generation).toBe(5);
+    w.stop();
+    await w.done();
   });
 });

@@ -338,34 +338,29 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
       stats.acked++;
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
+      /** Stop redelivering: terminate with a note, count it, and dead-letter the message. */
+      const terminate = async (reason: 'poison' | 'max_deliver', note: string): Promise<void> => {
+        m.term(note);
+        stats.termed++;
+        emit({ type: 'term', streamSeq: seq, deliveryCount: count, reason });
+        await deadLetter({
+          reason,
+          stream,
+          durable,
+          streamSeq: seq,
+          deliveryCount: count,
+          subject: m.subject,
+          data: m.data,
+          error,
+        });
+      };
       if (isTerminalForConsumer(err)) {
-        m.term(redactSecrets(error.message).slice(0, 200));
-        stats.termed++;
-        emit({ type: 'term', streamSeq: seq, deliveryCount: count, reason: 'poison' });
-        await deadLetter({
-          reason: 'poison',
-          stream,
-          durable,
-          streamSeq: seq,
-          deliveryCount: count,
-          subject: m.subject,
-          data: m.data,
-          error,
-        });
+        await terminate('poison', redactSecrets(error.message).slice(0, 200));
       } else if (count >= maxDeliver) {
-        m.term(`max deliveries (${maxDeliver}) reached: ${redactSecrets(error.message).slice(0, 160)}`);
-        stats.termed++;
-        emit({ type: 'term', streamSeq: seq, deliveryCount: count, reason: 'max_deliver' });
-        await deadLetter({
-          reason: 'max_deliver',
-          stream,
-          durable,
-          streamSeq: seq,
-          deliveryCount: count,
-          subject: m.subject,
-          data: m.data,
-          error,
-        });
+        await terminate(
+          'max_deliver',
+          `max deliveries (${maxDeliver}) reached: ${redactSecrets(error.message).slice(0, 160)}`,
+        );
       } else {
         const delay = Math.max(0, nakDelay(count));
         m.nak(delay);

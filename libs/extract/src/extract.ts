@@ -348,8 +348,9 @@ export function rowsForObject(
     });
   };
 
-  if (uid === '') {
-    const err = ObjectMessageInvalid('it has no uid');
+  /** A malformed message fails every target of its GVR (counted and reported; the pipeline moves on). */
+  const invalid = (detail: string): ExtractionResult => {
+    const err = ObjectMessageInvalid(detail);
     for (const t of targets)
       fail(t, {
         attribute: '',
@@ -359,7 +360,9 @@ export function rowsForObject(
         message: err.message,
       });
     return result;
-  }
+  };
+
+  if (uid === '') return invalid('it has no uid');
 
   if (msg.op === 'delete') {
     for (const t of targets) {
@@ -373,18 +376,8 @@ export function rowsForObject(
   }
 
   const object = msg.object;
-  if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-    const err = ObjectMessageInvalid('an upsert without an object map');
-    for (const t of targets)
-      fail(t, {
-        attribute: '',
-        outcome: 'invalid_object',
-        code: err.code,
-        errorClass: err.errorClass,
-        message: err.message,
-      });
-    return result;
-  }
+  if (object === null || typeof object !== 'object' || Array.isArray(object))
+    return invalid('an upsert without an object map');
   const view = new ObjectView(object, namespace);
 
   for (const t of targets) {

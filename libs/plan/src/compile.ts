@@ -494,22 +494,95 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
   const kindsInScope = (gvrs: { gvk: Gvk }[]): string =>
     [...new Set(gvrs.map((g) => gvkLabel(g.gvk)))].join(', ');
 
+  /**
+   * The part both target kinds share once their own checks passed: resolve the profile (`ref`
+   * names it for messages), check rules, namespaces and scope (`finishTarget`), and record the
+   * target in the plan (Ready/Synced `Collecting`) or its one Degraded condition.
+   */
+  function registerTarget(
+    kind: CompiledTarget['kind'],
+    t: KollectTarget | KollectClusterTarget,
+    spec: KollectTarget['spec'] | KollectClusterTarget['spec'],
+    profileRef: { namespace: string; name: string; label: string },
+    scope: EffectiveScope | undefined,
+    subject: StatusSubject,
+    fields: Record<string, unknown>,
+  ): CompiledTarget | undefined {
+    const key = targetKey({
+      kind,
+      namespace: kind === 'KollectTarget' ? subject.namespace : '',
+      name: subject.name,
+    });
+    const pr = resolveProfile(profileRef.namespace, profileRef.name);
+    if (!pr) {
+      const missing = `KollectProfile "${profileRef.name}" not found in namespace "${profileRef.namespace}"`;
+      targetFailed(key, subject, fields, degraded(R.ProfileNotFound, missing));
+      return undefined;
+    }
+    if (!pr.ok) {
+      targetFailed(key, subject, fields, degraded(pr.reason, pr.message));
+      return undefined;
+    }
+    const profile = pr.profile;
+    const r = finishTarget(kind, t, spec, profile, scope, fields);
+    if (!r.ok) {
+      targetFailed(key, subject, fields, r.condition);
+      return undefined;
+    }
+    compiledTargets.push(r.target);
+    targetGvrs.set(key, r.gvrs);
+    const n = r.target.namespaces?.length;
+    // Cluster targets count the namespaces they run in; a namespaced target may run everywhere.
+    const where =
+      kind === 'KollectClusterTarget'
+        ? `${n ?? universe.list.length} namespace(s)`
+        : n === undefined
+          ? 'every namespace'
+          : `${n} namespace(s)`;
+    targetStatusParts.set(key, {
+      subject,
+      conditions: [
+        cond(
+          T.ready,
+          'True',
+          R.Collecting,
+          `profileRef "${profileRef.label}" resolved; collecting ${kindsInScope(r.gvrs)} in ${where}`,
+        ),
+        cond(T.synced, 'True', R.Collecting, `collecting ${kindsInScope(r.gvrs)} in ${where}`),
+      ],
+      fields,
+      active: true,
+      fingerprint: `${subject.generation}:${profile.hash}`,
+      gvrs: r.gvrs.map((g) => g.gvr),
+      scopes: r.gvrs.map((g) => ({ gvr: g.gvr, namespaces: g.namespaces })),
+    });
+    return r.target;
+  }
+
+  /** A target that does not collect, with the one Degraded condition that says why. */
+  function targetFailed(
+    key: string,
+    subject: StatusSubject,
+    fields: Record<string, unknown>,
+    c: DesiredCondition,
+  ): void {
+    targetStatusParts.set(key, {
+      subject,
+      conditions: [c],
+      fields,
+      active: false,
+      fingerprint: '',
+      gvrs: [],
+      scopes: [],
+    });
+  }
+
   for (const t of [...objs.targets].sort(byName)) {
     if (isDeleting(t)) continue;
     const subject = subjectOf('KollectTarget', t);
     const fields: Record<string, unknown> = { observedGeneration: subject.generation };
     const key = targetKey({ kind: 'KollectTarget', namespace: subject.namespace, name: subject.name });
-    const fail = (c: DesiredCondition): void => {
-      targetStatusParts.set(key, {
-        subject,
-        conditions: [c],
-        fields,
-        active: false,
-        fingerprint: '',
-        gvrs: [],
-        scopes: [],
-      });
-    };
+    const fail = (c: DesiredCondition): void => targetFailed(key, subject, fields, c);
     const profileRef = (t.spec as Partial<KollectTarget['spec']> | undefined)?.profileRef;
     if (t.spec?.suspend) {
       fail(degraded(R.Suspended, 'target is suspended: nothing is collected and its rows are removed'));
@@ -528,47 +601,15 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     }
     const spec = c.value.spec;
     fields['activeResourceRules'] = spec.resourceRules?.length ?? 0;
-    const pr = resolveProfile(subject.namespace, spec.profileRef);
-    if (!pr) {
-      fail(
-        degraded(
-          R.ProfileNotFound,
-          `KollectProfile "${spec.profileRef}" not found in namespace "${subject.namespace}"`,
-        ),
-      );
-      continue;
-    }
-    if (!pr.ok) {
-      fail(degraded(pr.reason, pr.message));
-      continue;
-    }
-    const scope = scopeFor(subject.namespace);
-    const r = finishTarget('KollectTarget', t, spec, pr.profile, scope, fields);
-    if (!r.ok) {
-      fail(r.condition);
-      continue;
-    }
-    compiledTargets.push(r.target);
-    targetGvrs.set(key, r.gvrs);
-    const where =
-      r.target.namespaces === null ? 'every namespace' : `${r.target.namespaces.length} namespace(s)`;
-    targetStatusParts.set(key, {
+    registerTarget(
+      'KollectTarget',
+      t,
+      spec,
+      { namespace: subject.namespace, name: spec.profileRef, label: spec.profileRef },
+      scopeFor(subject.namespace),
       subject,
-      conditions: [
-        cond(
-          T.ready,
-          'True',
-          R.Collecting,
-          `profileRef "${spec.profileRef}" resolved; collecting ${kindsInScope(r.gvrs)} in ${where}`,
-        ),
-        cond(T.synced, 'True', R.Collecting, `collecting ${kindsInScope(r.gvrs)} in ${where}`),
-      ],
       fields,
-      active: true,
-      fingerprint: `${subject.generation}:${pr.profile.hash}`,
-      gvrs: r.gvrs.map((g) => g.gvr),
-      scopes: r.gvrs.map((g) => ({ gvr: g.gvr, namespaces: g.namespaces })),
-    });
+    );
   }
 
   for (const t of [...objs.clusterTargets].sort(byName)) {
@@ -576,17 +617,7 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
     const subject = subjectOf('KollectClusterTarget', t);
     const fields: Record<string, unknown> = { observedGeneration: subject.generation };
     const key = targetKey({ kind: 'KollectClusterTarget', namespace: '', name: subject.name });
-    const fail = (c: DesiredCondition): void => {
-      targetStatusParts.set(key, {
-        subject,
-        conditions: [c],
-        fields,
-        active: false,
-        fingerprint: '',
-        gvrs: [],
-        scopes: [],
-      });
-    };
+    const fail = (c: DesiredCondition): void => targetFailed(key, subject, fields, c);
     if (settings.tenantMode) {
       fail(
         degraded(
@@ -614,46 +645,17 @@ export function compilePlan(input: CompileInput, options: CompileOptions = {}): 
       fail(degraded(R.ProfileForbidden, refViolation));
       continue;
     }
-    const pr = resolveProfile(spec.profileRef.namespace, spec.profileRef.name);
-    if (!pr) {
-      fail(
-        degraded(
-          R.ProfileNotFound,
-          `KollectProfile "${spec.profileRef.name}" not found in namespace "${spec.profileRef.namespace}"`,
-        ),
-      );
-      continue;
-    }
-    if (!pr.ok) {
-      fail(degraded(pr.reason, pr.message));
-      continue;
-    }
-    const r = finishTarget('KollectClusterTarget', t, spec, pr.profile, clusterScope, fields);
-    if (!r.ok) {
-      fail(r.condition);
-      continue;
-    }
-    compiledTargets.push(r.target);
-    clusterTargetsInPlan.set(subject.name, r.target);
-    targetGvrs.set(key, r.gvrs);
-    const n = r.target.namespaces?.length ?? universe.list.length;
-    targetStatusParts.set(key, {
+    const { namespace, name } = spec.profileRef;
+    const compiled = registerTarget(
+      'KollectClusterTarget',
+      t,
+      spec,
+      { namespace, name, label: `${namespace}/${name}` },
+      clusterScope,
       subject,
-      conditions: [
-        cond(
-          T.ready,
-          'True',
-          R.Collecting,
-          `profileRef "${spec.profileRef.namespace}/${spec.profileRef.name}" resolved; collecting ${kindsInScope(r.gvrs)} in ${n} namespace(s)`,
-        ),
-        cond(T.synced, 'True', R.Collecting, `collecting ${kindsInScope(r.gvrs)} in ${n} namespace(s)`),
-      ],
       fields,
-      active: true,
-      fingerprint: `${subject.generation}:${pr.profile.hash}`,
-      gvrs: r.gvrs.map((g) => g.gvr),
-      scopes: r.gvrs.map((g) => ({ gvr: g.gvr, namespaces: g.namespaces })),
-    });
+    );
+    if (compiled) clusterTargetsInPlan.set(subject.name, compiled);
   }
 
   // --- inventories --------------------------------------------------------------------------
