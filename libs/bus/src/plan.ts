@@ -12,8 +12,9 @@ export const PLAN_KEY = 'plan';
  * Plans whose JSON is larger than this are stored gzip-compressed (default of
  * {@link EncodePlanOptions.compressAboveBytes}). Smaller plans stay plain JSON, readable with
  * `nats kv get`. A plan is one KV value, i.e. one NATS message, so it must fit the server's
- * max_payload (1 MiB by default); the plan's JSON compresses about 10-20x, which moves the ceiling
- * from a few thousand Kollect objects to tens of thousands.
+ * max_payload (1 MiB by default); the plan's JSON compresses about 30x (measured with
+ * `npm run -w @kollect/bench plan`), which moves the ceiling from about 2,200 Kollect objects to
+ * about 70,000.
  */
 export const PLAN_COMPRESS_ABOVE_BYTES = 64 * 1024;
 
