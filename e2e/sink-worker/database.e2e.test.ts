@@ -176,7 +176,9 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'postgres', 'mongo'))('sink-
         },
       });
     h.bus.nc.subscribe(h.names.subject(subjects.status('sink', cluster)), {
-      callback: (_e, m) => reports.push(JSON.parse(new TextDecoder().decode(m.data)) as SinkStatusReport),
+      callback: (_e, m) => {
+        reports.push(JSON.parse(new TextDecoder().decode(m.data)) as SinkStatusReport);
+      },
     });
     await putPlan(await JsonKv.open(h.bus, h.names.buckets.plan), PLAN_KEY, plan(), {
       schemaVersion: PLAN_SCHEMA_VERSION,
