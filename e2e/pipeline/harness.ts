@@ -22,6 +22,7 @@ import {
 } from '@kollect/demo';
 import { KubeClient } from '@kollect/kube';
 import {
+  clearTerminatingNamespace,
   Applier,
   installCrds,
   SnapshotFeed,
@@ -393,6 +394,8 @@ export class World {
       await this.applier
         .delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
         .catch(() => undefined);
+      // The test bed runs no namespace controller: finalize, or the namespace stays Terminating.
+      await clearTerminatingNamespace(this.kube, ns).catch(() => undefined);
     }
     this.kube.close();
   }
