@@ -3,6 +3,7 @@
  * published by the test the way the watcher does; expected rows are computed here from the objects.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AckPolicy, type ConsumerConfig } from '@nats-io/jetstream';
 import {
   checksumItems,
   partitionOf,
@@ -379,5 +380,55 @@ describe('extractor service', () => {
       await waitFor(() => reader.last(INV)?.checksum === checksumItems(cluster.expected(baseAttrs)), 60_000),
     ).toBe(true);
     expect(ModelSink.of(reader.of(INV)).problems).toEqual([]);
+  });
+
+  it('is not ready while its durable cannot be bound, says why on /readyz and in metrics, and recovers once it is deleted', async () => {
+    const { pb, reader, cluster } = await setup('ext5');
+    await cluster.put('o1', { image: 'img:1' });
+    await pb.putPlan(plan(1, profile('h1', BASE_ATTRS)));
+    await pb.setSync(CLUSTER, DEPLOYMENTS, 'team-a', 'synced', cluster.lastSeq);
+    // A durable left behind with a setting the server cannot change in place (ack policy).
+    await pb.bus.jsm.consumers.add(pb.names.streams.objects, {
+      durable_name: 'extractor',
+      name: 'extractor',
+      ack_policy: AckPolicy.All,
+    } as Partial<ConsumerConfig>);
+    await start('aggregator', pb, 'agg');
+    const ext = await start('extractor', pb, 'ext');
+    expect(await waitForLog(ext, /consumer bind failed/, 30_000)).toBe(true);
+    const port = ext.logs
+      .map((l) => JSON.parse(l) as { msg?: string; port?: number })
+      .find((l) => l.msg === 'service started')?.port;
+    expect(port).toBeGreaterThan(0);
+    const get = async (path: string): Promise<{ status: number; body: string }> => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(503);
+    const checks = (JSON.parse(ready.body) as { checks: Record<string, { ok: boolean; error?: string }> })
+      .checks;
+    expect(checks['consumer']?.ok).toBe(false);
+    expect(checks['consumer']?.error).toMatch(
+      /cannot be changed in place \(ack_policy: "all" -> "explicit"\)/,
+    );
+    expect(checks['consumer']?.error).toContain(`nats consumer rm ${pb.names.streams.objects} extractor`);
+    const metrics = (await get('/metrics')).body;
+    const labels = `stream="${pb.names.streams.objects}",consumer="extractor"`;
+    expect(metrics).toContain(`kollect_bus_consumer_bound{${labels},service="extractor"} 0`);
+    expect(metrics).toMatch(
+      new RegExp(
+        `kollect_bus_consumer_events_total\\{${labels},type="bind_failed",service="extractor"\\} [1-9]`,
+      ),
+    );
+    expect(reader.of(INV)).toEqual([]);
+
+    // The documented remedy: delete the durable; the extractor creates it and extracts.
+    await pb.bus.jsm.consumers.delete(pb.names.streams.objects, 'extractor');
+    expect(await waitFor(async () => (await get('/readyz')).status === 200, 30_000)).toBe(true);
+    expect(await waitFor(() => reader.last(INV)?.itemCount === 1, 30_000)).toBe(true);
+    expect((await get('/metrics')).body).toContain(
+      `kollect_bus_consumer_bound{${labels},service="extractor"} 1`,
+    );
   });
 });

@@ -186,7 +186,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'postgres', 'mongo'))('sink-
     svc = await startService('sink-database', {
       KOLLECT_NATS_URL: testbedEnv.natsUrl,
       KOLLECT_BUS_PREFIX: h.names.prefix,
-      KOLLECT_KUBECONFIG: testbedEnv.kubeconfig,
+      KUBECONFIG: testbedEnv.kubeconfig,
       KOLLECT_ALLOW_PRIVATE_ENDPOINTS: 'true',
       KOLLECT_SINK_PROBER: 'false',
       KOLLECT_SINK_WORK_DIR: mkdtempSync(join(tmpdir(), 'kollect-dbworker-')),

@@ -139,7 +139,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
     svc = await startService('sink-snapshot', {
       KOLLECT_NATS_URL: testbedEnv.natsUrl,
       KOLLECT_BUS_PREFIX: h.names.prefix,
-      KOLLECT_KUBECONFIG: testbedEnv.kubeconfig,
+      KUBECONFIG: testbedEnv.kubeconfig,
       KOLLECT_ALLOW_PRIVATE_ENDPOINTS: 'true',
       KOLLECT_SINK_PROBER: 'false',
       KOLLECT_SINK_WORK_DIR: mkdtempSync(join(tmpdir(), 'kollect-worker-')),

@@ -24,8 +24,10 @@ async function main(): Promise<void> {
     onFatal: (reason) => void frame.shutdown.shutdown(reason),
   });
   frame.addReadinessCheck('plan', () => svc.ready());
+  frame.addReadinessCheck('consumers', () => svc.checkConsumers());
   frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
   frame.onShutdown('aggregator', () => svc.stop());
+  frame.markStarted();
   frame.log.info({ prefix: cfg.busPrefix || undefined }, 'aggregator started');
 }
 

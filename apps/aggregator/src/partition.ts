@@ -32,6 +32,7 @@ import {
   type Bus,
   type BusNames,
   type ConsumedMessage,
+  type ConsumerBindState,
   type ConsumerRunner,
   type Fence,
   type FencedWriter,
@@ -161,6 +162,14 @@ export class PartitionWorker {
     this.#scheduler = new ExportScheduler({ coalesceMs: ctx.cfg.coalesceMs });
   }
 
+  /**
+   * The row consumer's bind state (readiness): undefined while the partition is loading; an
+   * `error` while binding its durable fails (the partition then applies nothing).
+   */
+  consumerState(): ConsumerBindState | undefined {
+    return this.#runner?.bindState();
+  }
+
   /** Inventory keys held (tests, metrics). */
   inventories(): string[] {
     return [...this.#inv.keys()];
@@ -207,13 +216,13 @@ export class PartitionWorker {
         });
       },
     });
+    const labels = { stream: names.streams.rows, consumer: `aggregator-p${this.partition}` };
     this.#runner.on((e) => {
-      if (e.type !== 'redelivery' && e.type !== 'nak') {
-        this.#ctx.metrics.consumerEvents.inc({
-          stream: names.streams.rows,
-          consumer: `aggregator-p${this.partition}`,
-          type: e.type,
-        });
+      if (e.type === 'consuming') this.#ctx.metrics.consumerBound.set(labels, 1);
+      else if (e.type === 'bind_failed' || e.type === 'stopped')
+        this.#ctx.metrics.consumerBound.set(labels, 0);
+      if (e.type !== 'redelivery' && e.type !== 'nak' && e.type !== 'stopped') {
+        this.#ctx.metrics.consumerEvents.inc({ ...labels, type: e.type });
       }
     });
     await this.#runner.ready();

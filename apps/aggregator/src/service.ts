@@ -92,6 +92,21 @@ export class AggregatorService {
     return this.#owner !== undefined && !this.#stopped;
   }
 
+  /**
+   * Readiness of the owned partitions' row consumers: throws (the /readyz body shows it) while
+   * the durable of any owned partition cannot be bound — e.g. left by another version with
+   * settings the server cannot change in place — since that partition then applies nothing.
+   */
+  checkConsumers(): true {
+    const failed: string[] = [];
+    for (const [p, w] of this.#workers) {
+      const err = w.consumerState()?.error;
+      if (err) failed.push(`partition ${p}: ${err.message}`);
+    }
+    if (failed.length > 0) throw new Error(failed.join('; '));
+    return true;
+  }
+
   /** Partitions owned now. */
   owned(): number[] {
     return [...this.#workers.keys()].sort((a, b) => a - b);

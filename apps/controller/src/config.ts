@@ -17,15 +17,19 @@ import type { CompileSettings } from '@kollect/plan';
  * plus its own.
  */
 export interface ControllerConfig extends ServiceEnv {
-  /** `KUBECONFIG` (a path); unset → in-cluster when `KUBERNETES_SERVICE_HOST` is set, else `~/.kube/config`. */
+  /**
+   * `KUBECONFIG` (a path; alias `KOLLECT_KUBECONFIG`); unset → in-cluster when
+   * `KUBERNETES_SERVICE_HOST` is set, else `~/.kube/config`.
+   */
   kube: KubeEnv;
   /** Compiler settings: `KOLLECT_CLUSTER` (default `default`), `KOLLECT_PARTITIONS` (8), … */
   settings: CompileSettings;
   /** `KOLLECT_LEADER_ELECTION` (default true). Off only for a single replica (tests, laptops). */
   leaderElection: boolean;
   /**
-   * `KOLLECT_LEASE_NAMESPACE` (default `KOLLECT_POD_NAMESPACE`, else `kollect-system`),
-   * `KOLLECT_LEASE_NAME` (default `kollect-controller`), and the client-go timings (15s / 10s / 2s).
+   * `KOLLECT_LEASE_NAMESPACE` (default: the pod's namespace — `KOLLECT_POD_NAMESPACE` or the
+   * service account's — else `kollect-system`), `KOLLECT_LEASE_NAME` (default `kollect-controller`),
+   * and the client-go timings (15s / 10s / 2s).
    */
   lease: LeaseEnv;
   /** `KOLLECT_COMPILE_DEBOUNCE` (default 200ms): CR changes within this window compile once. */
@@ -56,10 +60,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       celTimeoutMs: c.durationMs('KOLLECT_CEL_TIMEOUT', DEFAULT_CEL_LIMITS.timeoutMs),
     },
     leaderElection: c.bool('KOLLECT_LEADER_ELECTION', true),
-    lease: leaseEnv(c, {
-      namespace: c.string('KOLLECT_POD_NAMESPACE', 'kollect-system'),
-      name: 'kollect-controller',
-    }),
+    lease: leaseEnv(c, { namespace: 'kollect-system', name: 'kollect-controller' }),
     compileDebounceMs: c.durationMs('KOLLECT_COMPILE_DEBOUNCE', 200),
     statusDebounceMs: c.durationMs('KOLLECT_STATUS_DEBOUNCE', 500),
     resyncIntervalMs: c.durationMs('KOLLECT_RESYNC_INTERVAL', 30_000),

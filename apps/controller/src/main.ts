@@ -5,60 +5,42 @@
  * is released so another replica takes over at once).
  */
 import { Gauge } from 'prom-client';
-import {
-  createLogger,
-  createMetrics,
-  createRegistry,
-  installShutdown,
-  startServiceHttp,
-} from '@kollect/observability';
+import { startService } from '@kollect/observability';
 import { loadConfig } from './config.js';
 import { startController } from './service.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger({
+  const frame = await startService({
     service: 'controller',
     level: config.logLevel,
+    httpPort: config.httpPort,
+    httpHost: config.httpHost,
     base: { cluster: config.settings.cluster, identity: config.identity },
   });
-  const registry = createRegistry('controller');
-  const metrics = createMetrics(registry);
   const leader = new Gauge({
     name: 'kollect_controller_leader',
     help: '1 while this replica holds the controller Lease.',
-    registers: [registry],
+    registers: [frame.registry],
   });
   const planGeneration = new Gauge({
     name: 'kollect_plan_generation',
     help: 'Generation of the last plan this replica published.',
-    registers: [registry],
+    registers: [frame.registry],
   });
   const svc = await startController({
     config,
-    log,
-    metrics,
+    log: frame.log,
+    metrics: frame.metrics,
     onLeadership: (l) => leader.set(l ? 1 : 0),
     onPlanPublished: (p) => planGeneration.set(p.generation),
   });
-  const http = await startServiceHttp({
-    port: config.httpPort,
-    host: config.httpHost,
-    metricsRegistry: registry,
-    checks: {
-      cache: () => svc.controller.synced,
-      nats: () => !svc.bus.nc.isClosed(),
-    },
-  });
-  installShutdown(
-    [
-      { name: 'http-not-ready', fn: () => http.setShuttingDown() },
-      { name: 'controller', fn: () => svc.stop() },
-      { name: 'http', fn: () => http.close() },
-    ],
-    { logger: log },
-  );
-  log.info({ port: http.port, prefix: config.busPrefix || undefined }, 'controller started');
+  frame.addReadinessCheck('cache', () => svc.controller.synced);
+  frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
+  // Releases the Lease so another replica takes over at once.
+  frame.onShutdown('controller', () => svc.stop());
+  frame.markStarted();
+  frame.log.info({ port: frame.http.port, prefix: config.busPrefix || undefined }, 'controller started');
 }
 
 main().catch((err: unknown) => {

@@ -19,8 +19,10 @@ async function main(): Promise<void> {
   });
   const svc = await ExtractorService.start({ cfg, log: frame.log, metrics: frame.metrics });
   frame.addReadinessCheck('plan', () => svc.ready());
+  frame.addReadinessCheck('consumer', () => svc.checkConsumer());
   frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
   frame.onShutdown('extractor', () => svc.stop());
+  frame.markStarted();
   frame.log.info({ prefix: cfg.busPrefix || undefined }, 'extractor started');
 }
 

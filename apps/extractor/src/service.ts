@@ -37,7 +37,7 @@ import {
   type ExtractionPlan,
   type ExtractionResult,
 } from '@kollect/extract';
-import { natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
+import { natsConnection, observeConsumer, type KollectMetrics, type Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
 import type { ExtractorConfig } from './config.js';
 import { FailureLedger, targetFailure } from './failures.js';
@@ -83,6 +83,7 @@ export class ExtractorService {
   #ledger: FailureLedger | undefined;
   #planWatch: PlanWatch | undefined;
   #runner: ConsumerRunner | undefined;
+  #unobserve: (() => void) | undefined;
   #stateKv: JsonKv<unknown> | undefined;
   readonly #inflight = new Map<number, number>();
   readonly #timers: NodeJS.Timeout[] = [];
@@ -121,9 +122,23 @@ export class ExtractorService {
     return svc;
   }
 
-  /** True once a plan is compiled and the consumer runs. */
+  /** True once a plan is compiled and the consumer is started (see {@link checkConsumer} for bound). */
   ready(): boolean {
     return this.#runner !== undefined && !this.#stopped;
+  }
+
+  /**
+   * Readiness of the live consumer: throws (the /readyz body shows the message) until the shared
+   * durable is bound, and while binding it fails — e.g. a durable left by another version with
+   * settings the server cannot change in place, which would otherwise stop extraction silently.
+   */
+  checkConsumer(): true {
+    const r = this.#runner;
+    if (!r) throw new Error('waiting for the first plan');
+    const st = r.bindState();
+    if (st.bound) return true;
+    if (st.error) throw new Error(st.error.message);
+    throw new Error(`binding consumer ${this.#o.cfg.durable} on ${this.names.streams.objects}`);
   }
 
   async #init(): Promise<void> {
@@ -165,7 +180,6 @@ export class ExtractorService {
           this.#syncCelCounters();
         }, this.#o.cfg.statusIntervalMs),
         setInterval(() => void this.#heartbeat(), this.#o.cfg.heartbeatMs),
-        setInterval(() => this.#updateGauges(), 15_000),
       );
     } else {
       this.#ledger.forgetTargets(changedTargets(prev?.plan, plan));
@@ -195,18 +209,14 @@ export class ExtractorService {
       maxAckPending: Math.max(1000, cfg.concurrency * 8),
       maxDeliver: 5,
       logger: this.#log,
-      onDeadLetter: (dl) => {
-        metrics.consumerTerminated.inc({
-          stream: names.streams.objects,
-          consumer: cfg.durable,
-          reason: dl.reason,
-        });
-      },
     });
     this.#runner.on((e) => {
       if (e.type === 'consuming' && this.#consumerCreated === undefined) this.#consumerCreated = e.created;
-      if (e.type !== 'redelivery' && e.type !== 'nak')
-        metrics.consumerEvents.inc({ stream: names.streams.objects, consumer: cfg.durable, type: e.type });
+    });
+    // Events, terminations, bound state and pending counts into the standard metrics.
+    this.#unobserve = observeConsumer(metrics, this.#runner, {
+      stream: names.streams.objects,
+      consumer: cfg.durable,
     });
   }
 
@@ -305,18 +315,6 @@ export class ExtractorService {
         this.#o.metrics.celEvaluations.inc({ result: outcome === 'success' ? 'ok' : outcome }, delta);
       this.#celSeen[outcome] = n;
     }
-  }
-
-  #updateGauges(): void {
-    const { metrics, cfg } = this.#o;
-    const labels = { stream: this.names.streams.objects, consumer: cfg.durable };
-    this.#runner
-      ?.info()
-      .then((ci) => {
-        metrics.consumerPending.set(labels, ci.num_pending);
-        metrics.consumerAckPending.set(labels, ci.num_ack_pending);
-      })
-      .catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- failure reports
@@ -539,6 +537,7 @@ export class ExtractorService {
     this.#stopCtl.abort();
     this.#planWatch?.stop();
     await this.#runner?.stop();
+    this.#unobserve?.();
     await this.#replayLoop.catch(() => undefined);
     this.#flushReports();
     const x = this.#x;

@@ -9,7 +9,8 @@ import { loadConfig, SinkWorkerService } from '@kollect/sink-worker';
 import { snapshotFamily } from './registry.js';
 
 async function main(): Promise<void> {
-  const cfg = loadConfig();
+  const family = snapshotFamily();
+  const cfg = loadConfig(process.env, { service: family.service });
   const frame = await startService({
     service: 'sink-snapshot',
     level: cfg.logLevel,
@@ -18,14 +19,16 @@ async function main(): Promise<void> {
     base: { holder: cfg.holder },
   });
   const svc = await SinkWorkerService.start({
-    family: snapshotFamily(),
+    family,
     cfg,
     log: frame.log,
     metrics: frame.metrics,
   });
   frame.addReadinessCheck('plan', () => svc.ready());
+  frame.addReadinessCheck('consumers', () => svc.checkConsumers());
   frame.addReadinessCheck('nats', () => !svc.bus.nc.isClosed());
   frame.onShutdown('sink-snapshot', () => svc.stop());
+  frame.markStarted();
   frame.log.info(
     { prefix: cfg.busPrefix || undefined, allowPrivateEndpoints: cfg.allowPrivateEndpoints || undefined },
     'snapshot sink worker started',

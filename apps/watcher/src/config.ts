@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_NAMESPACE_THRESHOLD } from '@kollect/mirror';
 import {
   envConfig,
@@ -10,8 +9,6 @@ import {
   type ServiceEnv,
 } from '@kollect/observability';
 
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
 /**
  * Configuration of the watcher, from the environment: the shared service variables (`ServiceEnv`
  * of @kollect/observability: NATS, bus prefix, topology, HTTP, log level, identity) plus its own.
@@ -20,15 +17,16 @@ export interface WatcherConfig extends ServiceEnv {
   /** `KOLLECT_CLUSTER` (required): the pipeline's cluster label (subjects, rows, sinks). */
   cluster: string;
   /**
-   * Kube config: `KUBECONFIG` (path), else in-cluster in a pod, else `~/.kube/config`;
+   * Kube config: `KUBECONFIG` (path; alias `KOLLECT_KUBECONFIG`), else in-cluster in a pod, else `~/.kube/config`;
    * `KOLLECT_KUBE_IN_CLUSTER=true` forces the service account. `KOLLECT_KUBE_CONTEXT` picks a context.
    */
   kube: KubeEnv;
   /** `KOLLECT_LEADER_ELECTION` (default true): one active watcher per cluster via a Lease. */
   leaderElection: boolean;
   /**
-   * `KOLLECT_LEASE_NAMESPACE` (default: the pod's namespace, else `default`), `KOLLECT_LEASE_NAME`
-   * (default `kollect-watcher`), and the client-go timings (15s / 10s / 2s).
+   * `KOLLECT_LEASE_NAMESPACE` (default: the pod's namespace — `KOLLECT_POD_NAMESPACE` or the
+   * service account's — else `default`), `KOLLECT_LEASE_NAME` (default `kollect-watcher`), and the
+   * client-go timings (15s / 10s / 2s).
    */
   lease: LeaseEnv;
   /** `KOLLECT_WATCH_PAGE_SIZE` (default 500): LIST page size; memory is bounded by one page. */
@@ -45,16 +43,6 @@ export interface WatcherConfig extends ServiceEnv {
   publishWindow: number;
 }
 
-function podNamespace(): string | undefined {
-  try {
-    return existsSync(SERVICE_ACCOUNT_NAMESPACE)
-      ? readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Read the configuration; throws `ConfigInvalid` naming the bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): WatcherConfig {
   const c = envConfig(env);
@@ -63,7 +51,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cluster: c.string('KOLLECT_CLUSTER'),
     kube: kubeEnv(c),
     leaderElection: c.bool('KOLLECT_LEADER_ELECTION', true),
-    lease: leaseEnv(c, { namespace: podNamespace() ?? 'default', name: 'kollect-watcher' }),
+    lease: leaseEnv(c, { namespace: 'default', name: 'kollect-watcher' }),
     pageSize: c.int('KOLLECT_WATCH_PAGE_SIZE', 500, { min: 1, max: 10_000 }),
     watchTimeoutMs: c.durationMs('KOLLECT_WATCH_TIMEOUT', 5 * 60_000),
     stallMs: c.durationMs('KOLLECT_WATCH_STALL', 2 * 60_000),

@@ -11,61 +11,41 @@ import {
 } from '@kollect/bus';
 import { KubeClient, LeaderElector } from '@kollect/kube';
 import { ClusterMirror } from '@kollect/mirror';
-import {
-  createLogger,
-  createMetrics,
-  createRegistry,
-  kubeSource,
-  natsConnection,
-  startServiceHttp,
-  type Logger,
-  type ServiceHttp,
-} from '@kollect/observability';
+import { kubeSource, natsConnection, type Service } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
 import type { WatcherConfig } from './config.js';
 import { metricHooks } from './telemetry.js';
 
 /** A running watcher. */
 export interface WatcherService {
-  readonly logger: Logger;
-  readonly http: ServiceHttp;
   readonly mirror: ClusterMirror;
-  /** The shutdown steps, in order (for `installShutdown`). */
-  readonly shutdownSteps: { name: string; fn: () => void | Promise<void> }[];
 }
 
 /**
- * Wire the watcher: NATS (topology, plan KV, state KV, the shared bounded publisher), the
- * apiserver client, the cluster mirror driven by the plan, Lease leader election (only the
- * leader runs watches), and /healthz /readyz /metrics.
+ * Wire the watcher into its service frame (`startService`): NATS (topology, plan KV, state KV,
+ * the shared bounded publisher), the apiserver client, the cluster mirror driven by the plan,
+ * Lease leader election (only the leader runs watches), its readiness and liveness checks and its
+ * shutdown steps. The caller marks startup complete.
  */
-export async function startWatcher(cfg: WatcherConfig): Promise<WatcherService> {
-  const logger = createLogger({ service: 'watcher', level: cfg.logLevel, base: { cluster: cfg.cluster } });
-  const registry = createRegistry('watcher');
-  const metrics = createMetrics(registry);
+export async function startWatcher(cfg: WatcherConfig, frame: Service): Promise<WatcherService> {
+  const logger = frame.log;
+  const metrics = frame.metrics;
   const names = busNames(cfg.busPrefix);
 
   // Filled in as the pieces come up; the health checks read it from the start.
   const live: { bus?: Bus; mirror?: ClusterMirror; planSeen: boolean } = { planSeen: false };
   let elector: LeaderElector | undefined;
 
-  const http = await startServiceHttp({
-    port: cfg.httpPort,
-    host: cfg.httpHost,
-    metricsRegistry: registry,
-    checks: {
-      bus: () => live.bus !== undefined && !live.bus.nc.isClosed(),
-      plan: () => live.planSeen,
-      // A standby is ready (it waits for the lease); the leader once every scope has synced.
-      synced: () => !live.mirror || !live.mirror.active || live.mirror.allSynced(),
-    },
-    liveness: {
-      // Every scope of an active watcher must have a running list+watch: the engine never
-      // stops on its own, so a stopped one means a bug and a restart is the fix.
-      watches: () =>
-        !live.mirror || !live.mirror.active || live.mirror.health().every((h) => h.engine !== 'stopped'),
-    },
-  });
+  frame.addReadinessCheck('bus', () => live.bus !== undefined && !live.bus.nc.isClosed());
+  frame.addReadinessCheck('plan', () => live.planSeen);
+  // A standby is ready (it waits for the lease); the leader once every scope has synced.
+  frame.addReadinessCheck('synced', () => !live.mirror || !live.mirror.active || live.mirror.allSynced());
+  // Every scope of an active watcher must have a running list+watch: the engine never stops on
+  // its own, so a stopped one means a bug and a restart is the fix.
+  frame.addLivenessCheck(
+    'watches',
+    () => !live.mirror || !live.mirror.active || live.mirror.health().every((h) => h.engine !== 'stopped'),
+  );
 
   const connected = await connectBus({ ...natsConnection(cfg), name: `kollect-watcher-${cfg.identity}` });
   live.bus = connected;
@@ -146,16 +126,14 @@ export async function startWatcher(cfg: WatcherConfig): Promise<WatcherService> 
     await clusterMirror.setActive(true);
   }
 
-  const shutdownSteps = [
-    { name: 'readiness', fn: () => http.setShuttingDown() },
-    { name: 'plan-watch', fn: () => planWatch.stop() },
-    // Stops every list+watch, waits for their publishes and persists resume points.
-    { name: 'watches', fn: () => clusterMirror.stop() },
-    { name: 'publisher', fn: async () => void (await publisher.flush()) },
-    { name: 'lease', fn: () => elector?.stop() },
-    { name: 'bus', fn: () => connected.drain() },
-    { name: 'kube', fn: () => kube.close() },
-    { name: 'http', fn: () => http.close() },
-  ];
-  return { logger, http, mirror: clusterMirror, shutdownSteps };
+  // The frame runs shutdown steps in reverse order of registration, after /readyz turned
+  // unready and before the HTTP server closes: plan watch, watches, publisher, lease, bus, kube.
+  frame.onShutdown('kube', () => kube.close());
+  frame.onShutdown('bus', () => connected.drain());
+  frame.onShutdown('lease', () => elector?.stop());
+  frame.onShutdown('publisher', async () => void (await publisher.flush()));
+  // Stops every list+watch, waits for their publishes and persists resume points.
+  frame.onShutdown('watches', () => clusterMirror.stop());
+  frame.onShutdown('plan-watch', () => planWatch.stop());
+  return { mirror: clusterMirror };
 }

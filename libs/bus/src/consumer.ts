@@ -4,6 +4,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type ConsumerConfig,
+  type ConsumerCreateOptions,
   type ConsumerInfo,
   type ConsumerMessages,
   type JsMsg,
@@ -13,7 +14,8 @@ import type { KollectError } from '@kollect/contracts';
 import { errorClassOf, redactSecrets } from '@kollect/contracts';
 import type { Bus } from './connect.js';
 import { decodeJson } from './codec.js';
-import { ConsumerSetupFailed, isTerminalForConsumer } from './errors.js';
+import { planConsumerBind, describeChanges, type ConsumerFieldChange } from './consumer-bind.js';
+import { ConsumerIncompatible, ConsumerSetupFailed, isTerminalForConsumer } from './errors.js';
 import { EventChannel } from './events.js';
 import { silentLogger, type BusLogger } from './logger.js';
 import { extractTrace, type TraceContext } from './trace.js';
@@ -63,6 +65,16 @@ export interface DeadLetter {
 /** Small enum of runner events (the data plane is the handler; this is the control plane). */
 export type ConsumerEvent =
   | { type: 'consuming'; stream: string; durable: string; created: boolean }
+  /**
+   * The durable existed with other settings and was updated in place (`changes`), keeping its
+   * position; `kept` lists start-position fields that differ but only apply to a new durable.
+   */
+  | { type: 'config_updated'; changes: ConsumerFieldChange[]; kept: ConsumerFieldChange[] }
+  /**
+   * Creating or binding the durable failed; the runner retries with backoff. `incompatible`: the
+   * durable exists with settings the server cannot change in place (needs an operator).
+   */
+  | { type: 'bind_failed'; reason: 'incompatible' | 'error'; code: string; message: string; attempt: number }
   | { type: 'heartbeats_missed'; count: number }
   | { type: 'consumer_deleted' }
   | { type: 'consumer_not_found' }
@@ -140,16 +152,32 @@ export interface ConsumerStats {
   recreated: number;
 }
 
+/** Whether a runner is bound to its durable (readiness checks read this). */
+export interface ConsumerBindState {
+  /**
+   * True once the durable was created, updated or bound and messages are pulled; false before the
+   * first bind, after a failed bind, and after stop. A recreation in progress keeps the last result.
+   */
+  bound: boolean;
+  /** The last bind failure, until the next successful bind. */
+  error?: { code: string; reason: 'incompatible' | 'error'; message: string; at: number };
+}
+
 /** A running durable consumer. */
 export interface ConsumerRunner {
   readonly stats: ConsumerStats;
+  /** Bound or not, and why not: feed this into the service's readiness. */
+  bindState(): ConsumerBindState;
   /** Control-plane events as an async iterator (ends when the runner stops). */
   status(): AsyncIterableIterator<ConsumerEvent>;
   /** Control-plane events as a callback; returns unsubscribe. */
   on(cb: (e: ConsumerEvent) => void): () => void;
   /** Server-side consumer state (pending, ack pending, redelivered) for metrics and alerts. */
   info(): Promise<ConsumerInfo>;
-  /** Resolves when the first pull is running (consumer created or bound). */
+  /**
+   * Resolves when the first pull is running (consumer created or bound), or when the runner
+   * stops. Never rejects: while binding fails it stays pending — watch {@link bindState}.
+   */
   ready(): Promise<void>;
   /** Stop pulling, let running handlers finish, NAK buffered messages; resolves when done. */
   stop(): Promise<void>;
@@ -172,6 +200,15 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 function defaultNakDelay(deliveryCount: number): number {
   return Math.min(60_000, 1000 * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+/**
+ * The request's action: `create` fails when a durable of another config exists, `update` when none
+ * exists. The client's `consumers.add` honours `action` in its options (its own `update()` reads the
+ * config first and merges, which we do ourselves), but the public type does not declare it.
+ */
+function withAction(action: 'create' | 'update'): ConsumerCreateOptions {
+  return { action } as ConsumerCreateOptions;
 }
 
 function isNotFound(err: unknown, code: number): boolean {
@@ -211,8 +248,10 @@ export function consumerConfig(opts: Omit<ConsumerOptions, 'bus' | 'handler'>): 
 }
 
 /**
- * Run a durable pull consumer with explicit acks until stopped. It creates (or updates) the
- * durable, and survives what JetStream throws at a long-lived consumer: missed heartbeats, the
+ * Run a durable pull consumer with explicit acks until stopped. It creates the durable, or
+ * updates an existing one in place to the wanted settings (keeping its position; a change the
+ * server cannot make in place fails the bind loudly: `bind_failed` event, {@link
+ * ConsumerRunner.bindState}, `KOLLECT_ERR_BUS_CONSUMER_INCOMPATIBLE`), and survives what JetStream throws at a long-lived consumer: missed heartbeats, the
  * consumer or stream deleted under it, server restarts and reconnects — by recreating the
  * consumer and resuming. Handler outcomes: return → ack; transient error → NAK with a growing
  * delay; non-transient {@link KollectError} (e.g. `PoisonMessage`) → TERM + dead-letter hook; a
@@ -241,10 +280,27 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
   const readyP = new Promise<void>((r) => (readyResolve = r));
   const running = new Set<Promise<void>>();
   let advisorySub: Subscription | undefined;
+  let bind: ConsumerBindState = { bound: false };
 
   const emit = (e: ConsumerEvent): void => {
     events.emit(e);
-    if (
+    if (e.type === 'bind_failed') {
+      log.error(
+        { stream, durable, code: e.code, attempt: e.attempt, err: e.message },
+        'consumer bind failed',
+      );
+    } else if (e.type === 'config_updated') {
+      if (e.changes.length > 0)
+        log.info(
+          { stream, durable, changes: describeChanges(e.changes) },
+          'consumer settings updated in place',
+        );
+      if (e.kept.length > 0)
+        log.warn(
+          { stream, durable, kept: describeChanges(e.kept) },
+          'the durable keeps its start position (it only applies to a new durable)',
+        );
+    } else if (
       e.type === 'error' ||
       e.type === 'consumer_deleted' ||
       e.type === 'stream_not_found' ||
@@ -382,18 +438,60 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     }
   };
 
-  /** Create or update the durable; returns whether it was created now. */
+  const isApiCode = (err: unknown, ...codes: number[]): boolean =>
+    err instanceof JetStreamApiError && codes.includes(err.code);
+  /** Server error codes of a refused update: create error ("… can not be updated"), work-queue overlap. */
+  const REFUSED_UPDATE = [10012, 10100];
+  /** The server's answer to a create with action `create` when a durable of another config exists. */
+  const ALREADY_EXISTS = 10148;
+
+  /**
+   * Create the durable, or bring an existing one to the wanted settings in place (see
+   * `planConsumerBind`); returns whether it was created now. Throws `ConsumerIncompatible` when
+   * the existing durable cannot be changed in place.
+   */
   const ensureConsumer = async (): Promise<boolean> => {
-    let existed = true;
-    try {
-      await bus.jsm.consumers.info(stream, durable);
-    } catch (err) {
-      if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) throw err;
-      if (!isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
-      existed = false;
+    for (let round = 0; ; round++) {
+      let existing: ConsumerInfo | undefined;
+      try {
+        existing = await bus.jsm.consumers.info(stream, durable);
+      } catch (err) {
+        if (!isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
+      }
+      if (!existing) {
+        try {
+          await bus.jsm.consumers.add(stream, config, withAction('create'));
+          return true;
+        } catch (err) {
+          // Another replica created it meanwhile, with other settings: reconcile with those.
+          if (isApiCode(err, ALREADY_EXISTS) && round === 0) continue;
+          throw err;
+        }
+      }
+      const plan = planConsumerBind(existing.config, config);
+      if (plan.action === 'incompatible') {
+        throw ConsumerIncompatible(stream, durable, describeChanges(plan.incompatible));
+      }
+      if (plan.action === 'update') {
+        try {
+          await bus.jsm.consumers.add(stream, plan.config as ConsumerConfig, withAction('update'));
+        } catch (err) {
+          if (isApiCode(err, REFUSED_UPDATE[0] as number, REFUSED_UPDATE[1] as number)) {
+            const detail = redactSecrets(err instanceof Error ? err.message : String(err));
+            throw ConsumerIncompatible(
+              stream,
+              durable,
+              `${describeChanges(plan.changes)}: the server refused the update: ${detail}`,
+              { cause: err },
+            );
+          }
+          throw err;
+        }
+      }
+      if (plan.changes.length > 0 || plan.kept.length > 0)
+        emit({ type: 'config_updated', changes: plan.changes, kept: plan.kept });
+      return false;
     }
-    await bus.jsm.consumers.add(stream, config);
-    return !existed;
   };
 
   const consumeOnce = async (): Promise<string> => {
@@ -406,6 +504,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
       ...(opts.priorityGroup ? { group: opts.priorityGroup } : {}),
     });
     current = messages;
+    bind = { bound: true };
     emit({ type: 'consuming', stream, durable, created });
     readyResolve();
     let restartReason = '';
@@ -506,14 +605,20 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
             }
           }
         } else {
-          const e = ConsumerSetupFailed(
-            stream,
-            durable,
-            redactSecrets(err instanceof Error ? err.message : String(err)),
-            { cause: err },
-          );
-          emit({ type: 'error', message: e.message });
-          reason = 'error';
+          const e = ConsumerIncompatible.is(err)
+            ? (err as KollectError)
+            : ConsumerSetupFailed(
+                stream,
+                durable,
+                redactSecrets(err instanceof Error ? err.message : String(err)),
+                {
+                  cause: err,
+                },
+              );
+          const why = ConsumerIncompatible.is(err) ? 'incompatible' : 'error';
+          bind = { bound: false, error: { code: e.code, reason: why, message: e.message, at: Date.now() } };
+          emit({ type: 'bind_failed', reason: why, code: e.code, message: e.message, attempt: attempt + 1 });
+          reason = why === 'incompatible' ? 'consumer incompatible' : 'error';
         }
       }
       attempt++;
@@ -532,6 +637,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     .catch((err: unknown) => emit({ type: 'error', message: String(err) }))
     .finally(async () => {
       await Promise.all([...running]);
+      bind = { bound: false };
       advisorySub?.unsubscribe();
       connStatus.stop?.();
       emit({ type: 'stopped' });
@@ -551,6 +657,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
 
   return {
     stats,
+    bindState: () => bind,
     status: () => events.iterate(),
     on: (cb) => events.on(cb),
     info: () => bus.jsm.consumers.info(stream, durable),

@@ -98,6 +98,21 @@ export const ConsumerSetupFailed = defineError(
 );
 
 /**
+ * The durable exists with a configuration the server cannot change in place (ack policy, push vs
+ * pull, or a change the server refuses to update). The runner does not recreate it on its own —
+ * see `planConsumerBind` for why — and keeps retrying, so deleting the durable is enough to recover.
+ */
+export const ConsumerIncompatible = defineError(
+  'KOLLECT_ERR_BUS_CONSUMER_INCOMPATIBLE',
+  'terminal',
+  (stream: string, durable: string, detail: string) =>
+    `durable consumer ${durable} on ${stream} exists with settings that cannot be changed in place (${detail}); ` +
+    `either run the previous settings again, or delete the durable (nats consumer rm ${stream} ${durable}) ` +
+    `and it is recreated at once, starting from its deliver policy (messages acked before may be delivered again)`,
+  'BusConsumerIncompatible',
+);
+
+/**
  * Throw from a consumer handler to say "this message can never succeed": the runner TERMs it at
  * once (no redelivery) and reports it as poison. Any {@link KollectError} whose class is not
  * `transient` has the same effect.

@@ -64,6 +64,7 @@ export {
   consumerConfig,
   type ConsumerOptions,
   type ConsumerRunner,
+  type ConsumerBindState,
   type ConsumedMessage,
   type ConsumerEvent,
   type ConsumerEventType,
@@ -71,6 +72,12 @@ export {
   type DeadLetter,
   type DeadLetterReason,
 } from './consumer.js';
+export {
+  planConsumerBind,
+  describeChanges,
+  type ConsumerBindPlan,
+  type ConsumerFieldChange,
+} from './consumer-bind.js';
 export {
   replaySubject,
   lastPerSubject,
@@ -127,6 +134,7 @@ export {
   InvalidPlan,
   TopologyConflict,
   ConsumerSetupFailed,
+  ConsumerIncompatible,
   PoisonMessage,
   isTerminalForConsumer,
 } from './errors.js';

@@ -45,6 +45,31 @@ describe('bus metrics wiring', () => {
     expect(text).toContain(`kollect_bus_consumer_ack_pending{${l},service="t"} 3`);
   });
 
+  it('tracks whether the consumer is bound: 1 while consuming, 0 after a failed bind and after stop', async () => {
+    const registry = createRegistry('t', { defaultMetrics: false });
+    const m = createMetrics(registry);
+    const em = fakeEmitter<{ type: string; reason?: string }>();
+    const stop = observeConsumer(
+      m,
+      { on: em.on, info: async () => ({ num_pending: 0, num_ack_pending: 0 }) },
+      { stream: 'KOLLECT_OBJECTS', consumer: 'extractor' },
+    );
+    const l = 'stream="KOLLECT_OBJECTS",consumer="extractor"';
+    const bound = async (): Promise<string | undefined> =>
+      (await registry.metrics()).split('\n').find((x) => x.startsWith(`kollect_bus_consumer_bound{${l}`));
+    em.emit({ type: 'bind_failed', reason: 'incompatible' });
+    em.emit({ type: 'bind_failed', reason: 'incompatible' });
+    expect(await bound()).toBe(`kollect_bus_consumer_bound{${l},service="t"} 0`);
+    expect(await registry.metrics()).toContain(
+      `kollect_bus_consumer_events_total{${l},type="bind_failed",service="t"} 2`,
+    );
+    em.emit({ type: 'consuming' });
+    expect(await bound()).toBe(`kollect_bus_consumer_bound{${l},service="t"} 1`);
+    em.emit({ type: 'stopped' });
+    expect(await bound()).toBe(`kollect_bus_consumer_bound{${l},service="t"} 0`);
+    stop();
+  });
+
   it('tracks partition ownership', async () => {
     const registry = createRegistry('t', { defaultMetrics: false });
     const m = createMetrics(registry);

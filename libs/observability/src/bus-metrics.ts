@@ -16,7 +16,8 @@ export interface ObservablePartitions {
 
 /**
  * Feed a consumer's events and server-side state into the standard metrics: redeliveries,
- * terminations by reason, control events, and `num_pending` / `num_ack_pending` polled every
+ * terminations by reason, control events, whether it is bound (`kollect_bus_consumer_bound`:
+ * alert on 0 — a failed bind stops the work without any other error), and `num_pending` / `num_ack_pending` polled every
  * `intervalMs` (delivery stops silently at max_ack_pending, so alert on that gauge). Returns a
  * function that stops observing.
  */
@@ -39,8 +40,18 @@ export function observeConsumer(
         if (e.reason === 'max_deliveries_advisory')
           metrics.consumerTerminated.inc({ ...labels, reason: e.reason });
         break;
-      case 'nak':
+      case 'consuming':
+        metrics.consumerBound.set(labels, 1);
+        metrics.consumerEvents.inc({ ...labels, type: e.type });
+        break;
+      case 'bind_failed':
+        metrics.consumerBound.set(labels, 0);
+        metrics.consumerEvents.inc({ ...labels, type: e.type });
+        break;
       case 'stopped':
+        metrics.consumerBound.set(labels, 0);
+        break;
+      case 'nak':
         break;
       default:
         metrics.consumerEvents.inc({ ...labels, type: e.type });

@@ -20,6 +20,12 @@ export interface ServiceHttpOptions {
   liveness?: Record<string, HealthCheck>;
   /** Per-check timeout (ms, default 2000). */
   checkTimeoutMs?: number;
+  /**
+   * `true`: /readyz answers 503 `{"status":"starting"}` until {@link ServiceHttp.markStarted} is
+   * called — for services whose checks are registered after the server listens. Default false:
+   * the `checks` given here are complete from the start.
+   */
+  startupPending?: boolean;
 }
 
 /** A running health/metrics server. */
@@ -28,6 +34,10 @@ export interface ServiceHttp {
   readonly server: Server;
   /** Mark the service as shutting down: /readyz answers 503 at once. */
   setShuttingDown(): void;
+  /** End the startup phase (see `startupPending`): from now on /readyz runs the checks. */
+  markStarted(): void;
+  /** False while the startup phase lasts. */
+  readonly started: boolean;
   close(): Promise<void>;
 }
 
@@ -59,12 +69,14 @@ async function runChecks(
 
 /**
  * The HTTP side of every service (node:http, no framework): `GET /healthz` (liveness),
- * `GET /readyz` (runs the readiness checks; 503 with the failing ones), `GET /metrics`
+ * `GET /readyz` (runs the readiness checks; 503 with the failing ones, 503 `starting` during a
+ * pending startup, 503 `shutting-down` once shutdown began), `GET /metrics`
  * (Prometheus text). Everything else is 404.
  */
 export async function startServiceHttp(opts: ServiceHttpOptions): Promise<ServiceHttp> {
   const timeoutMs = opts.checkTimeoutMs ?? 2000;
   let shuttingDown = false;
+  let started = opts.startupPending !== true;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json'): void => {
@@ -81,6 +93,7 @@ export async function startServiceHttp(opts: ServiceHttpOptions): Promise<Servic
         }
         if (path === '/readyz') {
           if (shuttingDown) return send(503, JSON.stringify({ status: 'shutting-down', checks: {} }));
+          if (!started) return send(503, JSON.stringify({ status: 'starting', checks: {} }));
           const r = await runChecks(opts.checks ?? {}, timeoutMs);
           return send(r.ok ? 200 : 503, JSON.stringify({ status: r.ok ? 'ok' : 'fail', checks: r.checks }));
         }
@@ -111,6 +124,12 @@ export async function startServiceHttp(opts: ServiceHttpOptions): Promise<Servic
     server,
     setShuttingDown: () => {
       shuttingDown = true;
+    },
+    markStarted: () => {
+      started = true;
+    },
+    get started() {
+      return started;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -279,9 +279,15 @@ export function createMetrics(registry: Registry) {
       labelNames: ['stream', 'consumer', 'reason'] as const,
       registers: r,
     }),
+    consumerBound: new Gauge({
+      name: 'kollect_bus_consumer_bound',
+      help: '1 while the consumer is bound to its durable and pulling; 0 before the first bind, after a failed bind (bind_failed events, the log says why) and after stop.',
+      labelNames: ['stream', 'consumer'] as const,
+      registers: r,
+    }),
     consumerEvents: new Counter({
       name: 'kollect_bus_consumer_events_total',
-      help: 'Consumer control events (heartbeats_missed/consumer_deleted/stream_not_found/recreating/…).',
+      help: 'Consumer control events (bind_failed/config_updated/heartbeats_missed/consumer_deleted/stream_not_found/recreating/…).',
       labelNames: ['stream', 'consumer', 'type'] as const,
       registers: r,
     }),

@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envConfig } from './env.js';
-import { kubeEnv, kubeSource, leaseEnv, natsConnection, serviceEnv } from './service-env.js';
+import { kubeEnv, kubeSource, leaseEnv, natsConnection, podNamespace, serviceEnv } from './service-env.js';
 
 describe('serviceEnv', () => {
   it('reads the shared variables with their defaults', () => {
@@ -50,12 +53,21 @@ describe('kubeEnv', () => {
     expect(kubeEnv(envConfig({}))).toEqual({ inCluster: false });
   });
 
-  it('reads another path variable when told, and an explicit in-cluster switch and context', () => {
-    expect(
-      kubeEnv(envConfig({ KOLLECT_KUBECONFIG: '/s', KUBECONFIG: '/k' }), {
-        pathVariable: 'KOLLECT_KUBECONFIG',
-      }),
-    ).toEqual({ kubeconfigPath: '/s', inCluster: false });
+  it('accepts KOLLECT_KUBECONFIG as an alias of KUBECONFIG, and refuses the two naming different files', () => {
+    expect(kubeEnv(envConfig({ KOLLECT_KUBECONFIG: '/s' }))).toEqual({
+      kubeconfigPath: '/s',
+      inCluster: false,
+    });
+    expect(kubeEnv(envConfig({ KOLLECT_KUBECONFIG: '/k', KUBECONFIG: '/k' }))).toEqual({
+      kubeconfigPath: '/k',
+      inCluster: false,
+    });
+    expect(() => kubeEnv(envConfig({ KOLLECT_KUBECONFIG: '/s', KUBECONFIG: '/k' }))).toThrow(
+      /KUBECONFIG \(\/k\) and its alias KOLLECT_KUBECONFIG \(\/s\) name different files; set only KUBECONFIG/,
+    );
+  });
+
+  it('reads an explicit in-cluster switch and context', () => {
     const k = kubeEnv(
       envConfig({ KUBECONFIG: '/k', KOLLECT_KUBE_IN_CLUSTER: 'true', KOLLECT_KUBE_CONTEXT: 'c' }),
     );
@@ -65,13 +77,32 @@ describe('kubeEnv', () => {
 });
 
 describe('leaseEnv', () => {
+  const noPod = join(tmpdir(), 'kollect-no-such-sa-file');
   it('applies client-go timings and the service defaults', () => {
-    expect(leaseEnv(envConfig({ KOLLECT_LEASE_DURATION: '4s' }), { namespace: 'ns', name: 'l' })).toEqual({
+    expect(
+      leaseEnv(envConfig({ KOLLECT_LEASE_DURATION: '4s' }), { namespace: 'ns', name: 'l' }, noPod),
+    ).toEqual({
       namespace: 'ns',
       name: 'l',
       durationMs: 4000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2000,
     });
+  });
+
+  it('puts the Lease in KOLLECT_LEASE_NAMESPACE, else the pod namespace, else the fallback', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kollect-sa-'));
+    const sa = join(dir, 'namespace');
+    writeFileSync(sa, 'team-ops\n');
+    const d = { namespace: 'fallback', name: 'l' };
+    expect(
+      leaseEnv(envConfig({ KOLLECT_LEASE_NAMESPACE: 'a', KOLLECT_POD_NAMESPACE: 'b' }), d, sa).namespace,
+    ).toBe('a');
+    expect(leaseEnv(envConfig({ KOLLECT_POD_NAMESPACE: 'b' }), d, sa).namespace).toBe('b');
+    expect(leaseEnv(envConfig({}), d, sa).namespace).toBe('team-ops');
+    expect(leaseEnv(envConfig({}), d, noPod).namespace).toBe('fallback');
+    expect(leaseEnv(envConfig({ KOLLECT_LEASE_NAME: 'x' }), d, noPod).name).toBe('x');
+    expect(podNamespace(envConfig({}), sa)).toBe('team-ops');
+    expect(podNamespace(envConfig({}), noPod)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { EnvConfig } from './env.js';
+import { ConfigInvalid, type EnvConfig } from './env.js';
 import type { LogLevel } from './logger.js';
 
 /**
@@ -79,7 +80,7 @@ export function natsConnection(cfg: BusEnv): {
 
 /** Where a service finds the apiserver (a `KubeClient` config source). */
 export interface KubeEnv {
-  /** The kubeconfig file (`KUBECONFIG`, or the variable the service names). */
+  /** The kubeconfig file: `KUBECONFIG` (alias `KOLLECT_KUBECONFIG`). */
   kubeconfigPath?: string;
   /**
    * Use the pod's service account: `KOLLECT_KUBE_IN_CLUSTER`, by default true when no kubeconfig
@@ -91,12 +92,24 @@ export interface KubeEnv {
 }
 
 /**
- * Read {@link KubeEnv}. `pathVariable` names the kubeconfig variable (default `KUBECONFIG`; the
- * sink workers read `KOLLECT_KUBECONFIG`). Neither set → in-cluster in a pod, else the default
- * loading rules (`~/.kube/config`).
+ * Accepted alias of `KUBECONFIG` (the sink workers read it before every service read `KUBECONFIG`).
+ * Setting both to different files is refused rather than guessed.
  */
-export function kubeEnv(c: EnvConfig, opts: { pathVariable?: string } = {}): KubeEnv {
-  const kubeconfigPath = c.optional(opts.pathVariable ?? 'KUBECONFIG');
+export const KUBECONFIG_ALIAS = 'KOLLECT_KUBECONFIG';
+
+/**
+ * Read {@link KubeEnv}: `KUBECONFIG` (or its alias `KOLLECT_KUBECONFIG`); neither set → in-cluster
+ * in a pod, else the default loading rules (`~/.kube/config`). Throws `ConfigInvalid` when both
+ * name different files.
+ */
+export function kubeEnv(c: EnvConfig): KubeEnv {
+  const main = c.optional('KUBECONFIG');
+  const alias = c.optional(KUBECONFIG_ALIAS);
+  if (main !== undefined && alias !== undefined && main !== alias)
+    throw ConfigInvalid(
+      `KUBECONFIG (${main}) and its alias ${KUBECONFIG_ALIAS} (${alias}) name different files; set only KUBECONFIG`,
+    );
+  const kubeconfigPath = main ?? alias;
   const context = c.optional('KOLLECT_KUBE_CONTEXT');
   const inPod = kubeconfigPath === undefined && c.optional('KUBERNETES_SERVICE_HOST') !== undefined;
   return {
@@ -118,9 +131,29 @@ export function kubeSource(k: KubeEnv): { kubeconfigPath?: string; inCluster?: b
   };
 }
 
+/** Where Kubernetes mounts the pod's namespace (service account). */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/**
+ * The namespace this pod runs in: `KOLLECT_POD_NAMESPACE` (set it from the downward API), else the
+ * service account's namespace file, else undefined (not in a pod).
+ */
+export function podNamespace(c: EnvConfig, saFile = SERVICE_ACCOUNT_NAMESPACE_FILE): string | undefined {
+  const fromEnv = c.optional('KOLLECT_POD_NAMESPACE');
+  if (fromEnv !== undefined) return fromEnv;
+  try {
+    return existsSync(saFile) ? readFileSync(saFile, 'utf8').trim() || undefined : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Leader-election settings (client-go's timings). */
 export interface LeaseEnv {
-  /** `KOLLECT_LEASE_NAMESPACE` (default: the service's choice, e.g. the pod's namespace). */
+  /**
+   * `KOLLECT_LEASE_NAMESPACE`, else the pod's namespace ({@link podNamespace}:
+   * `KOLLECT_POD_NAMESPACE` or the service account's), else the service's fallback.
+   */
   namespace: string;
   /** `KOLLECT_LEASE_NAME` (default: the service's). */
   name: string;
@@ -130,10 +163,18 @@ export interface LeaseEnv {
   retryPeriodMs: number;
 }
 
-/** Read {@link LeaseEnv} with the service's default Lease namespace and name. */
-export function leaseEnv(c: EnvConfig, defaults: { namespace: string; name: string }): LeaseEnv {
+/**
+ * Read {@link LeaseEnv}. `defaults.namespace` is the fallback outside a pod (when neither
+ * `KOLLECT_LEASE_NAMESPACE` nor the pod's namespace is known); `defaults.name` the Lease name
+ * unless `KOLLECT_LEASE_NAME` is set. `saFile` is for tests.
+ */
+export function leaseEnv(
+  c: EnvConfig,
+  defaults: { namespace: string; name: string },
+  saFile = SERVICE_ACCOUNT_NAMESPACE_FILE,
+): LeaseEnv {
   return {
-    namespace: c.string('KOLLECT_LEASE_NAMESPACE', defaults.namespace),
+    namespace: c.optional('KOLLECT_LEASE_NAMESPACE') ?? podNamespace(c, saFile) ?? defaults.namespace,
     name: c.string('KOLLECT_LEASE_NAME', defaults.name),
     durationMs: c.durationMs('KOLLECT_LEASE_DURATION', 15_000),
     renewDeadlineMs: c.durationMs('KOLLECT_LEASE_RENEW_DEADLINE', 10_000),

@@ -1,5 +1,12 @@
 import { exportDecision, decodeSnapshotMessage, type BindingExportState } from '@kollect/aggregate';
-import { publishJson, runConsumer, type Bus, type BusNames, type ConsumerRunner } from '@kollect/bus';
+import {
+  publishJson,
+  runConsumer,
+  type Bus,
+  type BusNames,
+  type ConsumerBindState,
+  type ConsumerRunner,
+} from '@kollect/bus';
 import {
   BUS_SCHEMA_VERSION,
   formatRfc3339Nano,
@@ -10,7 +17,7 @@ import {
   type InventoryRef,
   type SinkStatusReport,
 } from '@kollect/contracts';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import { observeConsumer, type KollectMetrics, type Logger } from '@kollect/observability';
 import type { CompiledSink, SinkBinding } from '@kollect/plan';
 import {
   CircuitBreaker,
@@ -75,6 +82,7 @@ export class SinkHost {
   private sink: Sink | undefined;
   private runner: SinkRunner | undefined;
   private consumer: ConsumerRunner | undefined;
+  private unobserve: (() => void) | undefined;
   private unwatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly breaker = new CircuitBreaker();
@@ -93,6 +101,11 @@ export class SinkHost {
 
   get key(): string {
     return sinkKey(this.compiled.ref);
+  }
+
+  /** The snapshot consumer's bind state (readiness); undefined when the sink has no bindings. */
+  consumerState(): ConsumerBindState | undefined {
+    return this.consumer?.bindState();
   }
 
   /** Start (or retarget) the consumer for these bindings. */
@@ -189,6 +202,8 @@ export class SinkHost {
 
   private async restartConsumer(): Promise<void> {
     await this.consumer?.stop();
+    this.unobserve?.();
+    this.unobserve = undefined;
     this.consumer = undefined;
     if (this.bindings.length === 0 || this.stopped) return;
     const filters = this.bindings.map((b) =>
@@ -211,6 +226,10 @@ export class SinkHost {
           { sink: this.key, streamSeq: dl.streamSeq, reason: dl.reason },
           'snapshot message dropped',
         ),
+    });
+    this.unobserve = observeConsumer(this.ctx.metrics, this.consumer, {
+      stream: this.ctx.names.streams.snapshots,
+      consumer: durableName(this.compiled),
     });
   }
 
@@ -339,6 +358,7 @@ export class SinkHost {
     if (this.timer) clearInterval(this.timer);
     this.unwatch?.();
     await this.consumer?.stop();
+    this.unobserve?.();
     await this.sink?.close().catch(() => {});
   }
 }

@@ -1,6 +1,6 @@
 import { ANNOTATIONS, GROUP, VERSION } from '@kollect/crd-types';
 import { KubeConflict, KubeNotFound, LeaderElector, ListWatch, type KubeClient } from '@kollect/kube';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import type { KollectMetrics, LeaseEnv, Logger } from '@kollect/observability';
 import {
   mergeConditions,
   REASONS,
@@ -55,7 +55,8 @@ export interface ProberOptions {
   workDir: string;
   allowPrivateEndpoints: boolean;
   holder: string;
-  leaseNamespace: string;
+  /** The leader Lease (only the holder probes): namespace, name and client-go timings. */
+  lease: LeaseEnv;
   cluster: () => string;
 }
 
@@ -98,9 +99,12 @@ export class SinkProber {
   constructor(private readonly o: ProberOptions) {
     this.sinksGvr = { group: GROUP, version: VERSION, resource: o.family.resource };
     this.elector = new LeaderElector(o.kube, {
-      namespace: o.leaseNamespace,
-      name: `kollect-${o.family.service}-prober`,
+      namespace: o.lease.namespace,
+      name: o.lease.name,
       identity: o.holder,
+      leaseDurationSeconds: o.lease.durationMs / 1000,
+      renewDeadlineSeconds: o.lease.renewDeadlineMs / 1000,
+      retryPeriodSeconds: o.lease.retryPeriodMs / 1000,
       onStartedLeading: () => this.lead(),
       onStoppedLeading: () => void this.follow(),
       onError: (err) => o.log.debug({ err: redactSecrets(String(err)) }, 'prober lease attempt failed'),

@@ -11,7 +11,7 @@ import {
 } from '@kollect/bus';
 import { inventoryKey, sinkKey } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
-import type { KollectMetrics, Logger } from '@kollect/observability';
+import { kubeSource, natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan, type CompiledSink } from '@kollect/plan';
 import { MaterializedStore } from '@kollect/sink';
 import type { SinkWorkerConfig } from './config.js';
@@ -82,16 +82,14 @@ export class SinkWorkerService {
   static async start(o: SinkWorkerOptions): Promise<SinkWorkerService> {
     const { cfg } = o;
     const bus = await connectBus({
-      servers: cfg.natsUrl,
+      ...natsConnection(cfg),
       name: `kollect-${o.family.service}-${cfg.holder}`,
       waitForServer: true,
-      ...(cfg.natsToken !== undefined ? { token: cfg.natsToken } : {}),
-      ...(cfg.natsUser !== undefined ? { user: cfg.natsUser } : {}),
-      ...(cfg.natsPass !== undefined ? { pass: cfg.natsPass } : {}),
     });
     const names = busNames(cfg.busPrefix);
     if (cfg.ensureTopology) await ensureTopology(bus.jsm, { names });
-    const kube = o.kube ?? new KubeClient(cfg.kubeconfig ? { kubeconfigPath: cfg.kubeconfig } : {});
+    const kube =
+      o.kube ?? new KubeClient({ ...kubeSource(cfg.kube), userAgent: `kollect-${o.family.service}` });
     const svc = new SinkWorkerService(bus, names, o, kube, new KubeSecretWatcher(kube));
     const planKv = await JsonKv.open(bus, names.buckets.plan);
     svc.planWatch = watchPlan<CompiledPlan>(planKv, PLAN_KEY, (plan) => svc.onPlan(plan), {
@@ -112,7 +110,7 @@ export class SinkWorkerService {
         workDir: cfg.workDir,
         allowPrivateEndpoints: cfg.allowPrivateEndpoints,
         holder: cfg.holder,
-        leaseNamespace: cfg.podNamespace,
+        lease: cfg.lease,
         cluster: () => svc.ctx.cluster,
       });
       svc.prober.start();
@@ -123,6 +121,20 @@ export class SinkWorkerService {
   /** True once a plan was applied. */
   ready(): boolean {
     return this.planned && !this.bus.nc.isClosed();
+  }
+
+  /**
+   * Readiness of the sinks' snapshot consumers: throws (the /readyz body shows it) while the
+   * durable of any sink cannot be bound — that sink then receives nothing.
+   */
+  checkConsumers(): true {
+    const failed: string[] = [];
+    for (const h of this.hosts.values()) {
+      const err = h.consumerState()?.error;
+      if (err) failed.push(`sink ${h.key}: ${err.message}`);
+    }
+    if (failed.length > 0) throw new Error(failed.join('; '));
+    return true;
   }
 
   /** Hosts running now (tests, metrics). */

@@ -67,12 +67,15 @@ export function portFromLogLine(line: string): number | undefined {
   return undefined;
 }
 
-/** A /readyz answer that means ready: 200 and a non-empty `checks` object. */
+/**
+ * A /readyz answer that means ready: 200 with `"status":"ok"`. The service frame answers 503
+ * `starting` until the app has registered its checks and marked startup complete, so a 200 is
+ * never the empty check list of a half-started service.
+ */
 export function readyBody(r: { status: number; body: string } | undefined): boolean {
   if (r?.status !== 200) return false;
   try {
-    const checks = (JSON.parse(r.body) as { checks?: Record<string, unknown> }).checks;
-    return checks !== undefined && Object.keys(checks).length > 0;
+    return (JSON.parse(r.body) as { status?: unknown }).status === 'ok';
   } catch {
     return false;
   }
@@ -223,7 +226,7 @@ export class ServiceProcess {
   #scanPort(): number | undefined {
     let text: string;
     try {
-      text = readFileSync(this.logFile, 'utf8').slice(this.#logOffset);
+      text = this.currentLog();
     } catch {
       return undefined;
     }
@@ -234,10 +237,13 @@ export class ServiceProcess {
     return undefined;
   }
 
-  /** The log of the current process start (since the last separator). */
+  /**
+   * The log of the current process start (since the last separator). The offset is in bytes:
+   * slice the bytes, not the decoded string (a multi-byte character before it would shift it).
+   */
   currentLog(): string {
     try {
-      return readFileSync(this.logFile, 'utf8').slice(this.#logOffset);
+      return readFileSync(this.logFile).subarray(this.#logOffset).toString('utf8');
     } catch {
       return '';
     }
@@ -259,10 +265,7 @@ export class ServiceProcess {
     }
   }
 
-  /**
-   * True when /readyz answers 200 with at least one check: a service registers its checks after
-   * its HTTP frame listens, and an empty check list only means it has not got that far yet.
-   */
+  /** True when /readyz answers 200 (see {@link readyBody}). */
   async ready(): Promise<boolean> {
     return readyBody(await this.get('/readyz', 2000));
   }

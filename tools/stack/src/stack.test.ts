@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { metricSum, parseMetrics } from './metrics.js';
-import { portFromLogLine, readyBody, tail } from './process.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { portFromLogLine, readyBody, ServiceProcess, tail } from './process.js';
 import { instanceName, leaseSuffix, serviceEnv, type StackOptions } from './stack.js';
 
 const base: StackOptions = { natsUrl: 'nats://n:1', kubeconfig: '/k', cluster: 'c1', prefix: 'tPipe_x1' };
@@ -52,22 +55,49 @@ describe('service environment', () => {
 });
 
 describe('readiness', () => {
-  it('counts a 200 only when the service has registered its checks', () => {
-    expect(readyBody({ status: 200, body: '{"status":"ok","checks":{}}' })).toBe(false);
+  it('counts a 200 "ok" as ready, and neither a service still starting nor a failing check', () => {
+    expect(readyBody({ status: 503, body: '{"status":"starting","checks":{}}' })).toBe(false);
     expect(readyBody({ status: 200, body: '{"status":"ok","checks":{"plan":{"ok":true}}}' })).toBe(true);
+    expect(readyBody({ status: 200, body: 'not json' })).toBe(false);
     expect(readyBody({ status: 503, body: '{"status":"fail","checks":{"plan":{"ok":false}}}' })).toBe(false);
     expect(readyBody(undefined)).toBe(false);
   });
 
-  it('gives sink workers their kubeconfig variable, private endpoints and a work directory', () => {
+  it('gives sink workers the shared kubeconfig and Lease variables, private endpoints and a work directory', () => {
     const env = serviceEnv(base, 'sink-snapshot', 'sink-snapshot', '/run');
-    expect(env['KOLLECT_KUBECONFIG']).toBe('/k');
+    expect(env['KUBECONFIG']).toBe('/k');
+    expect(env['KOLLECT_KUBECONFIG']).toBeUndefined();
+    expect(env['KOLLECT_LEASE_NAMESPACE']).toBe('kollect-system');
+    expect(env['KOLLECT_LEASE_NAME']).toBe('kollect-sink-snapshot-prober-tpipe-x1');
     expect(env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS']).toBe('true');
     expect(env['KOLLECT_SINK_WORK_DIR']).toBe('/run/work/sink-snapshot');
   });
 });
 
 describe('port discovery', () => {
+  it('finds the port of a restarted process after a previous run logged multi-byte characters', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kollect-stack-test-'));
+    mkdirSync(join(root, 'apps', 'fake', 'dist'), { recursive: true });
+    // Logs a non-ASCII line (3-byte arrows), then its start line with a port, then stays up.
+    writeFileSync(
+      join(root, 'apps', 'fake', 'dist', 'main.js'),
+      `console.log(JSON.stringify({ msg: 'settings 2048 → 1000 → 512' }));
+       console.log(JSON.stringify({ port: Number(process.env.FAKE_PORT), msg: 'service started' }));
+       setInterval(() => {}, 1000);`,
+    );
+    const p = new ServiceProcess({ name: 'fake', app: 'fake', env: { FAKE_PORT: '4101' } }, root, root);
+    try {
+      await p.start(10_000);
+      expect(p.info().port).toBe(4101);
+      await p.stop();
+      await p.start(10_000, { FAKE_PORT: '4102' });
+      expect(p.info().port).toBe(4102);
+      expect(p.currentLog()).toMatch(/^\{"msg":"settings 2048 → 1000 → 512"\}/);
+    } finally {
+      await p.kill();
+    }
+  });
+
   it('reads the port from a service start line only', () => {
     expect(portFromLogLine('{"level":30,"port":40123,"msg":"aggregator started"}')).toBe(40123);
     expect(portFromLogLine('{"level":30,"port":40123,"msg":"connecting"}')).toBeUndefined();

@@ -156,18 +156,17 @@ export function serviceEnv(
     KOLLECT_POD_NAME: name,
     KOLLECT_PARTITIONS: String(o.partitions ?? 8),
   };
-  if (kind === 'controller' || kind === 'watcher' || kind.startsWith('sink-'))
+  if (kind === 'controller' || kind === 'watcher' || kind.startsWith('sink-')) {
+    // Every service that talks to the apiserver reads the same variables (serviceEnv/kubeEnv/
+    // leaseEnv of @kollect/observability); a sink worker's Lease is its prober's.
     env['KUBECONFIG'] = o.kubeconfig;
-  if (kind === 'controller' || kind === 'watcher') {
     env['KOLLECT_LEASE_NAMESPACE'] = o.leaseNamespace ?? 'kollect-system';
-    env['KOLLECT_LEASE_NAME'] = suffix ? `kollect-${kind}-${suffix}` : `kollect-${kind}`;
+    const lease = kind.startsWith('sink-') ? `kollect-${kind}-prober` : `kollect-${kind}`;
+    env['KOLLECT_LEASE_NAME'] = suffix ? `${lease}-${suffix}` : lease;
   }
   if (kind.startsWith('sink-')) {
-    // the sink workers read their kubeconfig (Secrets) from KOLLECT_KUBECONFIG
-    env['KOLLECT_KUBECONFIG'] = o.kubeconfig;
     env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS'] = 'true';
     env['KOLLECT_SINK_WORK_DIR'] = join(runDir, 'work', name);
-    env['KOLLECT_POD_NAMESPACE'] = o.leaseNamespace ?? 'kollect-system';
   }
   if (kind === 'controller') {
     if (o.watchNamespaces?.length) env['KOLLECT_WATCH_NAMESPACES'] = o.watchNamespaces.join(',');
