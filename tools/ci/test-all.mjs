@@ -77,13 +77,18 @@ check('typecheck (sources and tests)', 'npx', ['tsc', '-p', 'tsconfig.typecheck.
 check('lint (eslint)', 'npx', ['eslint', '.']);
 check('format (prettier --check)', 'npx', ['prettier', '--check', '.', '--log-level', 'warn']);
 
-// 3. Test bed.
+// 3. Test bed. A bed that was already running (a developer's, or a debugging session's) is
+// reused and left running afterwards: only a bed this run started is stopped at the end.
 let testEnv = { ...env };
 let testbedUp = false;
+let startedBed = false;
 if (!skipTestbed && built && existsSync(join(root, 'tools', 'testbed', 'dist', 'cli.js'))) {
+  const before = run('node', ['tools/testbed/dist/cli.js', 'status'], { capture: true });
+  const alreadyRunning = / healthy /.test(before.stdout ?? '');
   log('testbed up (first run on a machine builds the servers; later runs start in seconds)');
   const up = run('node', ['tools/testbed/dist/cli.js', 'up']);
   testbedUp = up.status === 0;
+  startedBed = !alreadyRunning;
   if (!testbedUp) {
     failed++;
     failures.push('testbed up');
@@ -93,47 +98,54 @@ if (!skipTestbed && built && existsSync(join(root, 'tools', 'testbed', 'dist', '
     const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) testEnv[m[1]] = m[2].replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
   }
+  // Suites must not skip silently when the bed is up: a missing variable is then a failure.
+  if (testbedUp) testEnv.KOLLECT_TEST_REQUIRE_TESTBED = '1';
 }
 
-// 4. Every vitest project.
+// 4. Every vitest project, one after the other: unit tests first, then the e2e suites alone,
+// so the e2e timing assumptions (leases, ack waits) do not compete with unit tests for 2 cores.
 const resultsDir = join(root, '.vitest-results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
-const projects = skipTestbed ? ['--project', 'unit'] : [];
-log(`vitest run ${projects.join(' ') || '(unit + e2e)'}`);
-run(
-  'npx',
-  [
-    'vitest',
-    'run',
-    ...projects,
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${join(resultsDir, 'results.json')}`,
-  ],
-  { env: testEnv },
-);
-try {
-  const results = JSON.parse(readFileSync(join(resultsDir, 'results.json'), 'utf8'));
-  passed += results.numPassedTests ?? 0;
-  failed += results.numFailedTests ?? 0;
-  // A test file that fails to load has no failed tests but is a failure.
-  for (const file of results.testResults ?? []) {
-    if (file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed')) {
-      failed++;
-      failures.push(`suite ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
+const projects = skipTestbed ? ['unit'] : ['unit', 'e2e'];
+for (const project of projects) {
+  const out = join(resultsDir, `${project}.json`);
+  log(`vitest run --project ${project}`);
+  run(
+    'npx',
+    [
+      'vitest',
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+    ],
+    { env: testEnv },
+  );
+  try {
+    const results = JSON.parse(readFileSync(out, 'utf8'));
+    passed += results.numPassedTests ?? 0;
+    failed += results.numFailedTests ?? 0;
+    // A test file that fails to load has no failed tests but is a failure.
+    for (const file of results.testResults ?? []) {
+      if (file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed')) {
+        failed++;
+        failures.push(`suite ${file.name}: ${String(file.message ?? '').split('\n')[0]}`);
+      }
+      for (const a of file.assertionResults ?? []) {
+        if (a.status === 'failed') failures.push(`${file.name.replace(root + '/', '')} > ${a.fullName}`);
+      }
     }
-    for (const a of file.assertionResults ?? []) {
-      if (a.status === 'failed') failures.push(`${file.name.replace(root + '/', '')} > ${a.fullName}`);
-    }
+  } catch (err) {
+    failed++;
+    failures.push(`vitest (${project}) produced no results: ${err.message}`);
   }
-} catch (err) {
-  failed++;
-  failures.push(`vitest produced no results: ${err.message}`);
 }
 
-// 5. Stop the bed (unless asked to keep it for a debugging session).
-if (testbedUp && !keepTestbed) {
+// 5. Stop the bed this run started (unless asked to keep it for a debugging session).
+if (testbedUp && startedBed && !keepTestbed) {
   log('testbed down');
   run('node', ['tools/testbed/dist/cli.js', 'down']);
 }
