@@ -62,10 +62,18 @@ export const SERVICE_ENV: Record<ServiceName | 'helm', string[]> = {
 };
 
 export class TestbedEnvError extends Error {
-  constructor(missing: string[]) {
-    super(`test bed environment missing: ${missing.join(', ')} — ${HOW_TO}`);
+  constructor(missing: string[], why = '') {
+    super(`test bed environment missing: ${missing.join(', ')}${why} — ${HOW_TO}`);
     this.name = 'TestbedEnvError';
   }
+}
+
+/**
+ * True when the run says the bed is up (`KOLLECT_TEST_REQUIRE_TESTBED=1`, set by
+ * tools/ci/test-all.mjs once `testbed up` succeeded): a suite must then fail, never skip.
+ */
+export function testbedRequired(): boolean {
+  return process.env['KOLLECT_TEST_REQUIRE_TESTBED'] === '1';
 }
 
 /** The value of one KOLLECT_TEST_* variable; throws a clear error when it is missing. */
@@ -75,9 +83,19 @@ export function requireEnv(name: string): string {
   return v;
 }
 
-/** True when every variable of the service(s) is set. */
+/**
+ * True when every variable of the service(s) is set — the guard of suites that skip without a bed
+ * (`describe.runIf(hasTestbed(…))`). When the run requires the bed ({@link testbedRequired}) a
+ * missing variable throws instead, so a suite can never skip silently in CI.
+ */
 export function hasTestbed(...services: (ServiceName | 'helm')[]): boolean {
-  return services.every((s) => SERVICE_ENV[s].every((k) => !!process.env[k]));
+  const missing = services.flatMap((s) => SERVICE_ENV[s]).filter((k) => !process.env[k]);
+  if (missing.length && testbedRequired())
+    throw new TestbedEnvError(
+      missing,
+      ' (KOLLECT_TEST_REQUIRE_TESTBED=1: the bed is up, so this suite must run)',
+    );
+  return missing.length === 0;
 }
 
 /** Throws one clear error naming every missing variable of the given services. */
