@@ -393,11 +393,17 @@ describe('controller: finalizers on delete (SEED-SPEC §6.4)', () => {
     });
     const inv = p.inventories.find((i) => i.ref.name === 'team-inventory')!;
     expect(inv.bindings.map((b) => b.sink.family)).toEqual(['database']);
-    // Without the aggregator's final export the finalizer stays.
-    await new Promise((r) => setTimeout(r, 1500));
-    const still = (await tryGet(kube, 'KollectInventory', nsA, 'team-inventory')) as KubeObject;
+    // Without the aggregator's final export the finalizer stays. The status says what the cleanup
+    // waits for; the finalizer pass asks the same cleanup progress, so once the controller says
+    // "waiting for the aggregator" it has seen the deletion and decided to keep the finalizer.
+    const still = await eventually('CleanupInProgress waiting for the aggregator', async () => {
+      const o = await tryGet(kube, 'KollectInventory', nsA, 'team-inventory');
+      const c = conditionOf(o, 'Synced');
+      return c?.reason === 'CleanupInProgress' && c.message.includes('waiting for the aggregator')
+        ? (o as KubeObject)
+        : undefined;
+    });
     expect(still.metadata?.['finalizers']).toContain('kollect.dev/inventory-cleanup');
-    expect(conditionOf(still, 'Synced')?.reason).toBe('CleanupInProgress');
 
     const inventory = { kind: 'KollectInventory' as const, namespace: nsA, name: 'team-inventory' };
     await publish('aggregator', {
@@ -412,8 +418,17 @@ describe('controller: finalizers on delete (SEED-SPEC §6.4)', () => {
       finalExportGeneration: 3,
       at: new Date().toISOString(),
     } satisfies AggregatorStatusReport);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(await tryGet(kube, 'KollectInventory', nsA, 'team-inventory')).toBeDefined();
+    // The controller took the report (the cleanup now waits for the relational sink), and the
+    // finalizer stays until that sink applied the final export.
+    const waitingForSink = await eventually('CleanupInProgress waiting for the sink', async () => {
+      const o = await tryGet(kube, 'KollectInventory', nsA, 'team-inventory');
+      return conditionOf(o, 'Synced')?.message.includes(
+        'waiting for relational sinks to apply export generation 3',
+      )
+        ? (o as KubeObject)
+        : undefined;
+    });
+    expect(waitingForSink.metadata?.['finalizers']).toContain('kollect.dev/inventory-cleanup');
     await publish('sink', {
       schemaVersion: BUS_SCHEMA_VERSION,
       cluster,

@@ -112,7 +112,12 @@ describe('controller leader election (Lease)', () => {
       'replica-c',
     );
     replicas.push(standby);
-    await sleep(1500);
+    // It campaigned and found the Lease held by the leader: from then on it only waits.
+    await eventually('the standby observes the leader', () =>
+      standby.logs.some((l) => l['msg'] === 'observed leader' && l['leader'] === leader.identity())
+        ? true
+        : undefined,
+    );
     expect(standby.leading()).toBe(false);
     const before = (await readPlan(bus, prefix, cluster))!.generation;
     await leader.kill();

@@ -29,7 +29,6 @@ import {
   mergePatch,
   readPlan,
   remove,
-  sleep,
   startReplica,
   tryGet,
   uniqueName,
@@ -183,10 +182,17 @@ run('controller: a plan too large for one KV value', () => {
         ? true
         : undefined,
     );
-    // nothing more was written
-    await sleep(2500);
+    // Nothing more is written: the next compile (a resync) is refused too — wait until the
+    // refusal counter moves, so the controller demonstrably tried again — and the stored plan is
+    // still the same generation.
+    const refused = await metric('kollect_plan_publish_failures_total', 'reason="too_large"');
+    expect(refused).toBeGreaterThan(0);
+    await eventually('another refused publication', async () =>
+      (await metric('kollect_plan_publish_failures_total', 'reason="too_large"')) > refused
+        ? true
+        : undefined,
+    );
     expect((await readPlan(bus, prefix, cluster))?.generation).toBe(stored.generation);
-    expect(await metric('kollect_plan_publish_failures_total', 'reason="too_large"')).toBeGreaterThan(0);
     expect(await metric('kollect_plan_bytes', 'encoding="stored"')).toBeGreaterThan(
       await metric('kollect_plan_max_bytes', ''),
     );
@@ -199,9 +205,24 @@ run('controller: a plan too large for one KV value', () => {
     // A target the running plan still holds: removing its finalizer now would orphan its rows.
     const running = (await readPlan(bus, prefix, cluster))!.targets.map((t) => t.name);
     const held = extra.find((n) => running.includes(n)) ?? 't0';
+    const pending = extra[extra.length - 1]!;
+    const planBytes = async (): Promise<string | undefined> =>
+      /the compiled plan is (\d+) bytes/.exec(
+        conditionOf(await get(kube, 'KollectTarget', ns, pending), 'Degraded')?.message ?? '',
+      )?.[1];
+    const bytesBefore = await planBytes();
+    expect(bytesBefore).toBeDefined();
     await remove(kube, 'KollectTarget', ns, held);
-    await sleep(4000); // two resync periods: a finalizer would have been removed by now
-    expect(await tryGet(kube, 'KollectTarget', ns, held)).toBeDefined();
+    // Proof that the controller processed the delete: the plan it compiled without the target is
+    // smaller, and a pending target's PlanTooLarge message names the new size. That status is
+    // written after the finalizer pass of the same reconcile, so by now a finalizer would be gone.
+    await eventually('a reconcile that saw the delete', async () => {
+      const b = await planBytes();
+      return b !== undefined && b !== bytesBefore ? true : undefined;
+    });
+    const still = await tryGet(kube, 'KollectTarget', ns, held);
+    expect(still?.metadata?.['deletionTimestamp']).toBeDefined();
+    expect(still?.metadata?.['finalizers']).toContain('kollect.dev/target-cleanup');
 
     for (const name of extra.filter((n) => n !== held)) await remove(kube, 'KollectTarget', ns, name);
     const remaining = held === 't0' ? [] : ['t0'];

@@ -13,14 +13,29 @@ interface Timeline {
   log: { who: string; what: 'start' | 'stop'; at: number }[];
 }
 
-function elector(client: KubeClient, name: string, who: string, t: Timeline): LeaderElector {
+interface Timings {
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+}
+
+/** Short timings: the expiry test waits a lease out. */
+const FAST: Timings = { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 };
+/** The elector's retry jitter (`jitterUp(retryPeriod, 0.2)` in @kollect/kube's lease.ts). */
+const RETRY_JITTER = 0.2;
+
+function elector(
+  client: KubeClient,
+  name: string,
+  who: string,
+  t: Timeline,
+  timings: Timings = FAST,
+): LeaderElector {
   return new LeaderElector(client, {
     namespace: 'default',
     name,
     identity: who,
-    leaseDurationSeconds: 3,
-    renewDeadlineSeconds: 2,
-    retryPeriodSeconds: 0.5,
+    ...timings,
     onStartedLeading: () => t.log.push({ who, what: 'start', at: Date.now() }),
     onStoppedLeading: () => t.log.push({ who, what: 'stop', at: Date.now() }),
   });
@@ -55,8 +70,11 @@ describe('Lease leader election (real apiserver)', () => {
   it('hands over at once when the leader releases the lease', async () => {
     const lease = uniqueName('lease-release');
     const t: Timeline = { log: [] };
-    const a = elector(client, lease, 'a', t);
-    const b = elector(client, lease, 'b', t);
+    // A long lease against a short retry period, so "took the released lease" and "waited the
+    // lease out" are seconds apart, whatever the load on the machine.
+    const timings: Timings = { leaseDurationSeconds: 12, renewDeadlineSeconds: 8, retryPeriodSeconds: 0.5 };
+    const a = elector(client, lease, 'a', t, timings);
+    const b = elector(client, lease, 'b', t, timings);
     cleanup.push(
       () => a.stop(),
       () => b.stop(),
@@ -64,15 +82,20 @@ describe('Lease leader election (real apiserver)', () => {
     a.start();
     await a.waitForLeadership(AbortSignal.timeout(10_000));
     b.start();
-    await new Promise((r) => setTimeout(r, 1500));
+    // b has campaigned (it read the Lease and saw a holding it) and stays a follower.
+    await until(() => b.observedLeader === 'a', 10_000, 'b to observe a as the leader');
     expect(b.isLeader).toBe(false);
-    expect(b.observedLeader).toBe('a');
 
     const released = Date.now();
     await a.stop();
-    await b.waitForLeadership(AbortSignal.timeout(10_000));
-    // Released, so no need to wait out the 3 s lease: the next retry period takes it.
-    expect(Date.now() - released).toBeLessThan(2500);
+    await b.waitForLeadership(AbortSignal.timeout(30_000));
+    // Without the release, b takes over only once the lease expires: at the earliest
+    // leaseDuration after the last renewal it saw, which is at most one renew period (a) plus one
+    // jittered retry period (b's poll) before the release. Anything faster proves the release
+    // was used; the margin over the expected ~retryPeriod is several seconds for a loaded machine.
+    const expiryAtTheEarliest =
+      (timings.leaseDurationSeconds - timings.retryPeriodSeconds * (2 + RETRY_JITTER)) * 1000;
+    expect(Date.now() - released).toBeLessThan(expiryAtTheEarliest);
     expect(a.isLeader).toBe(false);
     const lr = await client.request<{ spec: { holderIdentity: string; leaseTransitions: number } }>(
       'GET',
@@ -103,7 +126,7 @@ describe('Lease leader election (real apiserver)', () => {
     doomed.start();
     await doomed.waitForLeadership(AbortSignal.timeout(10_000));
     heir.start();
-    await new Promise((r) => setTimeout(r, 1000));
+    await until(() => heir.observedLeader === 'doomed', 10_000, 'the heir to observe the leader');
     expect(heir.isLeader).toBe(false);
 
     // The leader loses the apiserver (network partition / hung process): no release.
