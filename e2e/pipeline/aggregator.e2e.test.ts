@@ -30,7 +30,6 @@ import {
   testTarget,
   waitFor,
   waitForLog,
-  sleep,
   type PipelineBus,
   type ServiceProcess,
 } from './support.js';
@@ -184,6 +183,7 @@ describe('aggregator service', () => {
 
   it('turns rows into snapshot generations whose diffs rebuild the table exactly', async () => {
     const { pb, reader, invA, invB } = await setup('agg1');
+    const status = await statusReader(pb);
     const agg = await aggregator(pb, 'agg-one');
     const a1 = deploymentItem('team-a', 'deployments', 'a1', { image: 'nginx:1.27', replicas: 2 });
     const a2 = deploymentItem('team-a', 'apis', 'a2', { image: 'envoy:1.30' });
@@ -215,9 +215,15 @@ describe('aggregator service', () => {
     const sink = ModelSink.of(reader.of(invA));
     expect(sink.problems).toEqual([]);
     expect([...sink.rows.values()].map((i) => i.uid).sort()).toEqual(['a1', 'a3']);
-    // nothing more is exported while nothing changes
+    // Nothing more is exported while nothing changes: two status reports published after this
+    // point (the aggregator is alive and past any coalescing window) still name the same
+    // generation, and no snapshot message arrived meanwhile.
     const count = reader.messages.length;
-    await sleep(1500);
+    const reportsBefore = status.length;
+    const ofA = () =>
+      status.slice(reportsBefore).filter((r) => inventoryKey(r.inventory) === inventoryKey(invA));
+    expect(await waitFor(() => ofA().length >= 2, 20_000)).toBe(true);
+    expect(ofA().map((r) => r.exportGeneration)).toEqual(ofA().map(() => last.exportGeneration));
     expect(reader.messages.length).toBe(count);
     expect(agg.proc.exitCode).toBeNull();
   });
@@ -339,7 +345,14 @@ describe('aggregator service', () => {
         20_000,
       ),
     ).toBe(true);
-    await sleep(1000);
+    // The new owner holds the row behind the closed gate: its reports (two of them, the second a
+    // status interval after it had the row) keep the generation the dead owner exported.
+    const held = () =>
+      status.filter(
+        (s) => inventoryKey(s.inventory) === inventoryKey(invA) && !s.gateOpen && s.itemCount === 26,
+      );
+    expect(await waitFor(() => held().length >= 2, 20_000)).toBe(true);
+    expect(held().map((s) => s.exportGeneration)).toEqual(held().map(() => gen));
     expect(reader.last(invA)!.exportGeneration).toBe(gen);
     await pb.setSync(CLUSTER, DEPLOYMENTS, null, 'synced');
     expect(await waitFor(() => reader.last(invA)!.exportGeneration === gen + 1, 20_000)).toBe(true);

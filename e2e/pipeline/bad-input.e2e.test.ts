@@ -220,6 +220,14 @@ run('pipeline: bad input is counted, reported, and does not stop anything', () =
 
   it('a profile whose GVK the apiserver does not serve degrades its target, is counted, and the rest keeps flowing', async () => {
     const team = w.ns.teams[0] as string;
+    // Earlier tests already raised the counter (ExtractionFailed is terminal too): compare this
+    // label set before and after, and tie the increment to this target by its Warning event.
+    const errors = (): Promise<number> =>
+      w.stackOrThrow.metricSum('controller', 'kollect_reconcile_errors_total', {
+        kind: 'KollectTarget',
+        error_class: 'terminal',
+      });
+    const errorsBefore = await errors();
     await w.applier.apply({
       apiVersion: K,
       kind: 'KollectProfile',
@@ -237,14 +245,26 @@ run('pipeline: bad input is counted, reported, and does not stop anything', () =
     });
     const c = await degraded(team, 'widgets', ['InformerRegistrationFailed']);
     expect(c.message).toContain('Widget');
-    const metric =
-      (await w.stackOrThrow.metricSum('controller', 'kollect_reconcile_errors_total', {
-        kind: 'KollectTarget',
-      })) +
-      (await w.stackOrThrow.metricSum('controller', 'kollect_static_ref_resolution_total', {
-        result: 'not_found',
-      }));
-    expect(metric).toBeGreaterThan(0);
+    // The transition into the problem is counted once, with a Warning event on the target.
+    await eventually('the Warning event of widgets', async () => {
+      const list = await w.kube.request<{
+        items: { reason?: string; type?: string; regarding?: { kind?: string; name?: string } }[];
+      }>('GET', `/apis/events.k8s.io/v1/namespaces/${team}/events`);
+      return list.items.some(
+        (e) =>
+          e.type === 'Warning' &&
+          e.reason === 'InformerRegistrationFailed' &&
+          e.regarding?.kind === 'KollectTarget' &&
+          e.regarding.name === 'widgets',
+      )
+        ? true
+        : undefined;
+    });
+    const errorsAfter = await eventually('kollect_reconcile_errors_total raised', async () => {
+      const n = await errors();
+      return n > errorsBefore ? n : undefined;
+    });
+    expect(errorsAfter).toBeGreaterThan(errorsBefore);
     // the inventory of the namespace still follows its other targets
     const inv = teamInventory(team);
     const d = await w.applier.apply<{ metadata: { uid: string } }>(

@@ -298,9 +298,25 @@ run('pipeline: Secret data gate, oversized objects, rules on another kind', () =
     expect(rows.map((i) => [i.uid, i.group, i.kind, i.attributes['kind']])).toEqual([
       [ruled.metadata.uid, 'apps', 'Deployment', 'ConfigMap'],
     ]);
-    // The profile's own kind is not collected by a target whose rules name another.
-    await sleep(1000);
-    expect(rowsOf(teamB, 'rule-configmaps').every((i) => i.attributes['kind'] === 'ConfigMap')).toBe(true);
+    // The profile's own kind is not collected by a target whose rules name another. Proof that a
+    // Deployment was extracted under this plan: touch one and wait for its web-deployments row.
+    const touched = `t${Date.now().toString(36)}`;
+    const shop = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop-000', namespace: teamB },
+    };
+    await w.applier.mergePatch(shop, { metadata: { labels: { 'kollect-e2e-touch': touched } } });
+    await eventually('the touched deployment extracted', async () =>
+      rowsOf(teamB, 'web-deployments').some(
+        (i) =>
+          i.name === 'shop-000' &&
+          (i.attributes['labels'] as Record<string, string> | undefined)?.['kollect-e2e-touch'] === touched,
+      )
+        ? true
+        : undefined,
+    );
+    expect(rowsOf(teamB, 'rule-configmaps').map((i) => i.attributes['kind'])).toEqual(['ConfigMap']);
     await w.applier.delete({
       apiVersion: 'v1',
       kind: 'ConfigMap',

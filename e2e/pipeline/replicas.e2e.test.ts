@@ -13,6 +13,7 @@ import { partitionOf, type InventoryRef } from '@kollect/contracts';
 import { hasTestbed } from '../support/testbed.js';
 import { sleep, startWorld, teamInventory, testDeployment, uniqueTag, type World } from './harness.js';
 import { stable } from './oracle.js';
+import { waitFor } from './support.js';
 
 const run = hasTestbed('nats', 'kube-apiserver') ? describe : describe.skip;
 const PARTITIONS = 4;
@@ -79,10 +80,21 @@ run('pipeline replicas', () => {
     });
     const two = await results();
     expect(two).toEqual(one);
-    // both aggregators took a share of the partitions
+    // Both aggregators take a share of the partitions. Converged rows do not mean the shares have
+    // settled (the first replica up may own every partition until the second one claims its
+    // share), so poll, then assert on the last observation.
     const [a1, a2] = w.stackOrThrow.instances('aggregator') as [string, string];
-    const o1 = await owned(a1);
-    const o2 = await owned(a2);
+    let o1: string[] = [];
+    let o2: string[] = [];
+    await waitFor(
+      async () => {
+        o1 = await owned(a1);
+        o2 = await owned(a2);
+        return o1.length > 0 && o2.length > 0 && [...o1, ...o2].sort().join() === '0,1,2,3';
+      },
+      30_000,
+      250,
+    );
     expect(o1.length).toBeGreaterThan(0);
     expect(o2.length).toBeGreaterThan(0);
     expect([...o1, ...o2].sort()).toEqual(['0', '1', '2', '3']);
