@@ -133,9 +133,7 @@ run('pipeline faults: SIGKILL mid-stream and a 410', () => {
     });
   }
 
-  // Known defect being fixed (libs/bus runConsumer creates the durable with action "create"); skipped
-  // only until that fix lands so main stays green. Remove the skip together with the fix.
-  it.skip('an extractor restarted with other consumer settings (a rolling upgrade) binds to its durable and keeps extracting', async () => {
+  it('an extractor restarted with other consumer settings (a rolling upgrade) binds to its durable and keeps extracting', async () => {
     const team = w.ns.teams[2] as string;
     const inv = teamInventory(team);
     await w.converged(inv);
