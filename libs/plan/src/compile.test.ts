@@ -1104,6 +1104,42 @@ describe('compilePlan — status details', () => {
   });
 });
 
+describe('an inventory without sink refs (SEED-SPEC §3.6)', () => {
+  it('is Synced=True/NoExport, SinkReachable=True/NoSinksConfigured and Ready without Degraded, before and after the aggregator exports', async () => {
+    const { inventoryStatusFrom } = await import('./runtime-status.js');
+    const r = compilePlan(
+      input({
+        profiles: [profile('team-a', 'deployment-images')],
+        targets: [target('team-a', 'web', { profileRef: 'deployment-images' })],
+        inventories: [inventory('team-a', 'plain', {})],
+      }),
+    );
+    const basis = r.inventoryBases.get('KollectInventory/team-a/plain')!;
+    const ref = { kind: 'KollectInventory' as const, namespace: 'team-a', name: 'plain' };
+    for (const aggregator of [
+      undefined,
+      {
+        schemaVersion: 'kollect.dev/bus/v1' as const,
+        cluster: SETTINGS.cluster,
+        inventory: ref,
+        planGeneration: r.plan.generation,
+        itemCount: 7,
+        exportGeneration: 3,
+        checksum: 'ab'.repeat(32),
+        gateOpen: true,
+        at: NOW.toISOString(),
+      },
+    ]) {
+      const s = inventoryStatusFrom(basis, new Map(), aggregator);
+      expect(cond(s, 'Synced')).toMatchObject({ status: 'True', reason: 'NoExport' });
+      expect(cond(s, 'SinkReachable')).toMatchObject({ status: 'True', reason: 'NoSinksConfigured' });
+      expect(cond(s, 'Ready')?.status).toBe('True');
+      expect(cond(s, 'Degraded')).toBeUndefined();
+      expect(s.fields['sinkExports']).toEqual([]);
+    }
+  });
+});
+
 describe('memoizeValidator', () => {
   it('re-validates an object only when what validation reads changed (not on status writes)', async () => {
     const { memoizeValidator } = await import('./validation.js');

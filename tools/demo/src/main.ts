@@ -14,10 +14,11 @@
  *
  * Options: --once, --timeout <seconds> (default 300), --no-sinks, --help.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { checksumShort, type InventoryRef } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
@@ -30,10 +31,9 @@ import {
   SnapshotFeed,
   Stack,
   type Manifest,
-  type SnapshotChange,
 } from '@kollect/stack';
 import { countKey, demoInventories, expectedCounts } from './expected.js';
-import { attrs, dur, invLabel, sampleRows, styles, table } from './render.js';
+import { attrs, changeLine, conditionToShow, dur, invLabel, sampleRows, styles, table } from './render.js';
 import {
   DEFAULT_SCENARIO,
   kollectResources,
@@ -110,7 +110,7 @@ async function testbedCli(args: string[]): Promise<string> {
   try {
     const { stdout } = await execFileP(process.execPath, [cli, ...args], {
       cwd: REPO_ROOT,
-      timeout: 30 * 60_000,
+      timeout: 60_000, // only `env` goes through here; `up` streams (testbedUp)
       maxBuffer: 16 * 1024 * 1024,
     });
     return stdout;
@@ -121,6 +121,50 @@ async function testbedCli(args: string[]): Promise<string> {
       { cause: e },
     );
   }
+}
+
+/**
+ * `testbed up`, streaming its progress: no timeout (a cold machine builds kube-apiserver and the other
+ * servers first, which takes tens of minutes). A warm bed is up in seconds and stays quiet; once the
+ * command runs longer than a few seconds, or builds or installs something, its lines are shown as
+ * they come.
+ */
+function testbedUp(services: string[]): Promise<void> {
+  const cli = join(REPO_ROOT, 'tools', 'testbed', 'dist', 'cli.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'up', ...services], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail: string[] = [];
+    const held: string[] = [];
+    let streaming = false;
+    const show = (line: string): void => say(s.dim(`  │ ${line}`));
+    const startStreaming = (): void => {
+      if (streaming) return;
+      streaming = true;
+      say(s.dim('  │ (the test bed is building or starting servers; its progress follows)'));
+      held.splice(0).forEach(show);
+    };
+    const timer = setTimeout(startStreaming, 5_000);
+    const onLine = (line: string): void => {
+      tail.push(line);
+      if (tail.length > 60) tail.shift();
+      if (!streaming && /building|installing|WARNING|ERROR/.test(line)) startStreaming();
+      if (streaming) show(line);
+      else held.push(line);
+    };
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', onLine);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`test bed up ${services.join(' ')} failed (exit ${code}):\n${tail.join('\n')}`));
+    });
+  });
 }
 
 async function main(): Promise<number> {
@@ -147,7 +191,7 @@ async function main(): Promise<number> {
   progress(
     `starting the test bed (${services.join(', ')}) — the first time builds them, later runs reuse them…`,
   );
-  await testbedCli(['up', ...services]);
+  await testbedUp(services);
   const env = JSON.parse(await testbedCli(['env', '--json'])) as Record<string, string>;
   say(`${ok} test bed up: ${services.join(', ')} ${since()}`);
 
@@ -258,7 +302,7 @@ async function main(): Promise<number> {
   const inventories = demoInventories(scenario);
   let live = false;
   const snapshots = await SnapshotFeed.start(stack.bus, stack.names, {
-    onChange: (c) => live && say(liveLine(c)),
+    onChange: (c) => live && say(changeLine(c, s)),
   });
   running.feed = snapshots;
   let expected = await expectedCounts(applier, scenario);
@@ -302,9 +346,14 @@ async function main(): Promise<number> {
     say(s.bold('\nWhere to look'));
     for (const l of sinks.lookHere) say(`  ${l}`);
   }
-  say(s.bold('\nSubscribe yourself') + s.dim(' (the public snapshot subjects)'));
   say(
-    `  nats --server ${env['KOLLECT_TEST_NATS_URL']} sub 'kollect.snap.${CLUSTER}.>'   ${s.dim('# or a JetStream consumer on KOLLECT_SNAPSHOTS')}`,
+    s.bold('\nSubscribe yourself') + s.dim(' (the public snapshot subjects, from the start of the stream)'),
+  );
+  say(`  ${subscribeCommand(CLUSTER)}`);
+  say(
+    s.dim(
+      `  # the nats CLI is optional (not part of the test bed); with it: nats --server "$KOLLECT_TEST_NATS_URL" sub 'kollect.snap.${CLUSTER}.>'`,
+    ),
   );
 
   if (args.once) await stop(0);
@@ -323,20 +372,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function liveLine(c: SnapshotChange): string {
-  const t = new Date().toISOString().slice(11, 19);
-  const what = [
-    c.added.length ? s.green(`+${c.added.length}`) : '',
-    c.updated.length ? s.yellow(`~${c.updated.length}`) : '',
-    c.removed.length ? s.red(`-${c.removed.length}`) : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const names = [...c.added, ...c.updated].map((i) => `${i.namespace}/${i.name}`);
-  const detail = names.length
-    ? s.dim(` ${[...new Set(names)].slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`)
-    : '';
-  return `  ${s.dim(t)}  ${invLabel(c.table.ref).padEnd(28)} generation ${String(c.message.exportGeneration).padStart(3)}  ${what || s.dim('(no row change)')}  ${c.table.rows.size} rows @ ${checksumShort(c.message.checksum)}${detail}`;
+/** A command that follows the snapshot subjects with what the repository has (no nats CLI needed). */
+function subscribeCommand(cluster: string): string {
+  return `eval "$(npm run -s testbed -- env)" && node tools/demo/dist/subscribe.js --cluster ${cluster}`;
 }
 
 async function summary(
@@ -383,9 +421,7 @@ async function summary(
         }>(K, kind, team)
         .catch(() => []);
       for (const o of objs) {
-        const c = o.status?.conditions ?? [];
-        const show =
-          c.find((x) => x.type === 'Degraded' && x.status === 'True') ?? c.find((x) => x.type === 'Ready');
+        const show = conditionToShow(kind, o.status?.conditions ?? []);
         if (show)
           notes.push([
             `${kind.replace('Kollect', '')} ${team}/${o.metadata.name}`,

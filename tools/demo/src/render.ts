@@ -1,4 +1,5 @@
-import type { InventoryRef, Item } from '@kollect/contracts';
+import { checksumShort, type InventoryRef, type Item } from '@kollect/contracts';
+import type { SnapshotChange } from '@kollect/stack';
 
 /** ANSI styling when the output is a terminal (and NO_COLOR is unset), plain text otherwise. */
 export function styles(tty: boolean): {
@@ -83,4 +84,48 @@ export function sampleRows(items: Iterable<Item>, n: number): Item[] {
 /** Milliseconds as `1.2s` / `850ms`. */
 export function dur(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}ms`;
+}
+
+/** A status condition as the demo reads it. */
+export interface ConditionView {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+
+/**
+ * The one condition worth showing for a Kollect object in the summary: a true `Degraded` first;
+ * then for inventories `Synced` (it says whether and where rows are exported: `Exported`,
+ * `Debounced`, or `NoExport` when no sink is bound — SEED-SPEC §3.6), for targets `Ready`.
+ */
+export function conditionToShow(
+  kind: string,
+  conditions: readonly ConditionView[],
+): ConditionView | undefined {
+  const degraded = conditions.find((c) => c.type === 'Degraded' && c.status === 'True');
+  if (degraded) return degraded;
+  const order = kind.endsWith('Inventory') ? ['Synced', 'Ready'] : ['Ready', 'Synced'];
+  for (const type of order) {
+    const c = conditions.find((x) => x.type === type);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** One line per applied snapshot generation: `+added ~updated -removed`, rows, checksum, a few names. */
+export function changeLine(c: SnapshotChange, s: ReturnType<typeof styles>): string {
+  const t = new Date().toISOString().slice(11, 19);
+  const what = [
+    c.added.length ? s.green(`+${c.added.length}`) : '',
+    c.updated.length ? s.yellow(`~${c.updated.length}`) : '',
+    c.removed.length ? s.red(`-${c.removed.length}`) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const names = [...c.added, ...c.updated].map((i) => `${i.namespace}/${i.name}`);
+  const detail = names.length
+    ? s.dim(` ${[...new Set(names)].slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`)
+    : '';
+  return `  ${s.dim(t)}  ${invLabel(c.table.ref).padEnd(28)} generation ${String(c.message.exportGeneration).padStart(3)}  ${what || s.dim('(no row change)')}  ${c.table.rows.size} rows @ ${checksumShort(c.message.checksum)}${detail}`;
 }

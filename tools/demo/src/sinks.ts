@@ -56,8 +56,9 @@ export function demoSinks(
       },
     });
     spec['snapshotSinkRefs'] = [{ name: 'audit-git', exportMinInterval: '1h' }];
+    // A fresh directory each time: a fixed path fails on the second run (the clone target exists).
     lookHere.push(
-      `git: eval "$(npm run -s testbed -- env)" && git -c "http.extraHeader=Authorization: Bearer $KOLLECT_TEST_GIT_TOKEN" clone -q ${env.gitUrl}/${repo}.git /tmp/${repo} && git -C /tmp/${repo} log --stat -3`,
+      `git: eval "$(npm run -s testbed -- env)" && d="$(mktemp -d -t ${repo}-XXXXXX)" && git -c "http.extraHeader=Authorization: Bearer $KOLLECT_TEST_GIT_TOKEN" clone -q ${env.gitUrl}/${repo}.git "$d" && git -C "$d" log --stat -3`,
     );
   }
   if (want.postgres && env.postgresDsn) {
