@@ -87,6 +87,25 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
     });
   }
 
+  /**
+   * True once the worker logged, after log line `from`, a rebuild of the sink for `why` followed by
+   * the outcome of that rebuild (`sink connected` or `sink not connected`).
+   */
+  function rebuiltAfter(from: number, why: string): boolean {
+    const lines = svc.logs.slice(from).map((l) => {
+      try {
+        return JSON.parse(l) as { msg?: string; why?: string };
+      } catch {
+        return {};
+      }
+    });
+    const start = lines.findIndex((l) => l.msg === 'rebuilding sink' && l.why === why);
+    return (
+      start >= 0 &&
+      lines.slice(start + 1).some((l) => l.msg === 'sink connected' || l.msg === 'sink not connected')
+    );
+  }
+
   function gitShow(path: string): string {
     const dir = `${testbedEnv.gitRoot}/${repoUrl.split('/git/')[1]}`;
     return execFileSync('git', ['--git-dir', dir, 'show', `main:${path}`], { encoding: 'utf8' });
@@ -199,11 +218,14 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
   });
 
   it('a rotated Secret with a wrong password turns exports into terminal, scrubbed failures', async () => {
+    const seen = svc.logs.length;
     await kube.request('PATCH', `/api/v1/namespaces/${ns}/secrets/git-creds`, {
       body: { stringData: { password: 'rotated-but-wrong' } },
       contentType: 'application/merge-patch+json',
     });
-    await new Promise((r) => setTimeout(r, 3000));
+    // The Secret watch saw the rotation and the sink was rebuilt with the new credentials (a
+    // generation published before that would still be exported with the old password).
+    expect(await waitFor(() => rebuiltAfter(seen, 'secret changed'), 60_000)).toBe(true);
     model.push(makeItems(7));
     await publish(4);
     expect(

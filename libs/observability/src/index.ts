@@ -41,6 +41,8 @@ export {
   kubeEnv,
   kubeSource,
   leaseEnv,
+  leaseNameFor,
+  watchNamespacesEnv,
   podNamespace,
   KUBECONFIG_ALIAS,
   SERVICE_ACCOUNT_NAMESPACE_FILE,

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envConfig } from './env.js';
-import { kubeEnv, kubeSource, leaseEnv, natsConnection, podNamespace, serviceEnv } from './service-env.js';
+import {
+  kubeEnv,
+  kubeSource,
+  leaseEnv,
+  leaseNameFor,
+  natsConnection,
+  podNamespace,
+  serviceEnv,
+  watchNamespacesEnv,
+} from './service-env.js';
 
 describe('serviceEnv', () => {
   it('reads the shared variables with their defaults', () => {
@@ -104,5 +113,21 @@ describe('leaseEnv', () => {
     expect(leaseEnv(envConfig({ KOLLECT_LEASE_NAME: 'x' }), d, noPod).name).toBe('x');
     expect(podNamespace(envConfig({}), sa)).toBe('team-ops');
     expect(podNamespace(envConfig({}), noPod)).toBeUndefined();
+  });
+
+  it('suffixes the default Lease name with the bus prefix, so two stacks never share a Lease', () => {
+    expect(leaseNameFor('kollect-x', '')).toBe('kollect-x');
+    expect(leaseNameFor('kollect-x', 'tPipe_A1')).toBe('kollect-x-tpipe-a1');
+    const d = { namespace: 'ns', name: 'kollect-x', busPrefix: 'e2e_Q' };
+    expect(leaseEnv(envConfig({}), d, noPod).name).toBe('kollect-x-e2e-q');
+    // An explicit name wins as given.
+    expect(leaseEnv(envConfig({ KOLLECT_LEASE_NAME: 'mine' }), d, noPod).name).toBe('mine');
+  });
+});
+
+describe('watchNamespacesEnv', () => {
+  it('reads KOLLECT_WATCH_NAMESPACES as a list without duplicates; unset means every namespace', () => {
+    expect(watchNamespacesEnv(envConfig({}))).toEqual([]);
+    expect(watchNamespacesEnv(envConfig({ KOLLECT_WATCH_NAMESPACES: ' a, b ,a,' }))).toEqual(['a', 'b']);
   });
 });

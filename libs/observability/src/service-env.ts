@@ -164,20 +164,45 @@ export interface LeaseEnv {
 }
 
 /**
+ * The Lease name of a service on a bus topology: `name` itself for the production topology (empty
+ * prefix), else `name-<prefix>` with the prefix made a valid object name (lower case, `-` for
+ * anything else) — the same suffix tools/stack gives its Leases. Two stacks on one apiserver with
+ * different bus prefixes then never compete for one Lease.
+ */
+export function leaseNameFor(name: string, busPrefix: string): string {
+  const suffix = busPrefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return suffix ? `${name}-${suffix}` : name;
+}
+
+/**
  * Read {@link LeaseEnv}. `defaults.namespace` is the fallback outside a pod (when neither
  * `KOLLECT_LEASE_NAMESPACE` nor the pod's namespace is known); `defaults.name` the Lease name
- * unless `KOLLECT_LEASE_NAME` is set. `saFile` is for tests.
+ * unless `KOLLECT_LEASE_NAME` is set, suffixed by `defaults.busPrefix` when given
+ * ({@link leaseNameFor}). `saFile` is for tests.
  */
 export function leaseEnv(
   c: EnvConfig,
-  defaults: { namespace: string; name: string },
+  defaults: { namespace: string; name: string; busPrefix?: string },
   saFile = SERVICE_ACCOUNT_NAMESPACE_FILE,
 ): LeaseEnv {
   return {
     namespace: c.optional('KOLLECT_LEASE_NAMESPACE') ?? podNamespace(c, saFile) ?? defaults.namespace,
-    name: c.string('KOLLECT_LEASE_NAME', defaults.name),
+    name: c.string('KOLLECT_LEASE_NAME', leaseNameFor(defaults.name, defaults.busPrefix ?? '')),
     durationMs: c.durationMs('KOLLECT_LEASE_DURATION', 15_000),
     renewDeadlineMs: c.durationMs('KOLLECT_LEASE_RENEW_DEADLINE', 10_000),
     retryPeriodMs: c.durationMs('KOLLECT_LEASE_RETRY_PERIOD', 2_000),
   };
+}
+
+/**
+ * `KOLLECT_WATCH_NAMESPACES`: the namespaces whose Kollect CRs a service may list and watch
+ * (comma-separated, duplicates dropped); empty (default) = every namespace. The controller bounds
+ * its CR cache with it, and the sink workers' prober its watches of sinks and connection tests,
+ * so a team install needs only namespaced RBAC in those namespaces.
+ */
+export function watchNamespacesEnv(c: EnvConfig): string[] {
+  return [...new Set(c.list('KOLLECT_WATCH_NAMESPACES', []))];
 }

@@ -52,4 +52,22 @@ describe('sink worker configuration', () => {
         .namespace,
     ).toBe('leases');
   });
+
+  it('suffixes the default prober Lease with the bus prefix; an explicit KOLLECT_LEASE_NAME wins', () => {
+    const env = { ...base, KOLLECT_BUS_PREFIX: 'e2e_Ab1' };
+    expect(loadConfig(env, { service: 'sink-snapshot' }).lease.name).toBe(
+      'kollect-sink-snapshot-prober-e2e-ab1',
+    );
+    expect(loadConfig({ ...env, KOLLECT_LEASE_NAME: 'own' }, { service: 'sink-snapshot' }).lease.name).toBe(
+      'own',
+    );
+  });
+
+  it('bounds the prober to KOLLECT_WATCH_NAMESPACES like the controller; unset = every namespace', () => {
+    expect(loadConfig(base).watchNamespaces).toEqual([]);
+    expect(loadConfig({ ...base, KOLLECT_WATCH_NAMESPACES: 'team-a, team-b' }).watchNamespaces).toEqual([
+      'team-a',
+      'team-b',
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import {
   kubeEnv,
   leaseEnv,
   serviceEnv,
+  watchNamespacesEnv,
   type KubeEnv,
   type LeaseEnv,
   type ServiceEnv,
@@ -27,9 +28,15 @@ export interface SinkWorkerConfig extends Omit<ServiceEnv, 'identity'> {
   /**
    * The prober's leader Lease: `KOLLECT_LEASE_NAMESPACE` (default: the pod's namespace —
    * `KOLLECT_POD_NAMESPACE` or the service account's — else `kollect-system`), `KOLLECT_LEASE_NAME`
-   * (default `kollect-<service>-prober`), and the client-go timings (15s / 10s / 2s).
+   * (default `kollect-<service>-prober`, suffixed with the bus prefix when there is one, so two
+   * stacks on one apiserver never compete for one Lease), and the client-go timings (15s / 10s / 2s).
    */
   lease: LeaseEnv;
+  /**
+   * `KOLLECT_WATCH_NAMESPACES` (read like the controller does): the namespaces whose sinks and
+   * connection tests the prober lists and watches; empty (default) = every namespace.
+   */
+  watchNamespaces: string[];
   /** `KOLLECT_SINK_WORK_DIR` (default `$TMPDIR/kollect-sink`): git mirrors and key files. */
   workDir: string;
   /** `KOLLECT_ALLOW_PRIVATE_ENDPOINTS` (default false): test installs only; relaxes the SSRF guard. */
@@ -46,7 +53,9 @@ export interface SinkWorkerConfig extends Omit<ServiceEnv, 'identity'> {
 
 /**
  * Read the configuration; throws `ConfigInvalid` naming the bad variable. `service` (the family's
- * service name, `sink-snapshot`) names the prober Lease by default.
+ * service name, `sink-snapshot`) names the prober Lease by default. Every variable a service
+ * shares with the others is read by @kollect/observability (`serviceEnv`, `kubeEnv`, `leaseEnv`,
+ * `watchNamespacesEnv`); only the sink worker's own ones are read here.
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
@@ -58,7 +67,12 @@ export function loadConfig(
     ...base,
     holder: identity,
     kube: kubeEnv(c),
-    lease: leaseEnv(c, { namespace: 'kollect-system', name: `kollect-${opts.service ?? 'sink'}-prober` }),
+    lease: leaseEnv(c, {
+      namespace: 'kollect-system',
+      name: `kollect-${opts.service ?? 'sink'}-prober`,
+      busPrefix: base.busPrefix,
+    }),
+    watchNamespaces: watchNamespacesEnv(c),
     workDir: c.string('KOLLECT_SINK_WORK_DIR', join(tmpdir(), 'kollect-sink')),
     allowPrivateEndpoints: c.bool('KOLLECT_ALLOW_PRIVATE_ENDPOINTS', false),
     maxMaterializedRows: c.int('KOLLECT_SINK_MAX_ROWS_IN_MEMORY', 1_000_000, { min: 0 }),

@@ -1,5 +1,12 @@
 import { ANNOTATIONS, GROUP, VERSION } from '@kollect/crd-types';
-import { KubeConflict, KubeNotFound, LeaderElector, ListWatch, type KubeClient } from '@kollect/kube';
+import {
+  KubeConflict,
+  KubeNotFound,
+  LeaderElector,
+  ListWatch,
+  type KubeClient,
+  type ListWatchEvent,
+} from '@kollect/kube';
 import type { KollectMetrics, LeaseEnv, Logger } from '@kollect/observability';
 import {
   mergeConditions,
@@ -57,6 +64,11 @@ export interface ProberOptions {
   holder: string;
   /** The leader Lease (only the holder probes): namespace, name and client-go timings. */
   lease: LeaseEnv;
+  /**
+   * The namespaces whose sinks and connection tests are watched (`KOLLECT_WATCH_NAMESPACES`, the
+   * controller's cache boundary): one watch per namespace; empty = one cluster-wide watch.
+   */
+  watchNamespaces?: readonly string[];
   cluster: () => string;
 }
 
@@ -87,10 +99,15 @@ const PREVIEW_DETAILS = ['objectPath', 'git', 'layout', 'postgres', 'mongodb', '
  */
 export class SinkProber {
   private readonly elector: LeaderElector;
-  private sinksWatch: ListWatch | undefined;
-  private testsWatch: ListWatch | undefined;
+  private watches: ListWatch[] = [];
+  /** Sink `ns/name` → the uid/generation/one-shot state last probed (once per generation). */
   private readonly probed = new Map<string, string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Sink `ns/name` → the uid/generation whose preview is in its status (rendered once). */
+  private readonly previewed = new Map<string, string>();
+  /** Connection test uid → the generation probed (a stale event must not probe it twice). */
+  private readonly testsProbed = new Map<string, number>();
+  /** Connection test path → its pending TTL deletion. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   /** The newest plan (kept for future use: probing only bound sinks is not required by the seed). */
   plan: CompiledPlan | undefined;
 
@@ -120,27 +137,67 @@ export class SinkProber {
   }
 
   private lead(): void {
-    this.o.log.info({}, 'sink prober leading');
+    const namespaces = this.o.watchNamespaces ?? [];
+    this.o.log.info({ namespaces: namespaces.length > 0 ? namespaces : undefined }, 'sink prober leading');
     this.probed.clear();
-    this.sinksWatch = new ListWatch(
-      this.o.kube,
-      { upsert: (o) => this.onSink(o as unknown as KubeObj), delete: () => {}, synced: () => {} },
-      { gvr: this.sinksGvr, kind: this.o.family.kind },
-    );
-    this.testsWatch = new ListWatch(
-      this.o.kube,
-      { upsert: (o) => this.onTest(o as unknown as KubeObj), delete: () => {}, synced: () => {} },
-      { gvr: TESTS, kind: 'KollectConnectionTest' },
-    );
-    this.sinksWatch.start();
-    this.testsWatch.start();
+    this.previewed.clear();
+    this.testsProbed.clear();
+    // Bounded like the controller's CR cache: one watch per namespace, or one for all of them.
+    const scopes: (string | undefined)[] = namespaces.length > 0 ? [...namespaces] : [undefined];
+    for (const namespace of scopes) {
+      const ns = namespace !== undefined ? { namespace } : {};
+      this.watches.push(
+        new ListWatch(
+          this.o.kube,
+          {
+            upsert: (o) => this.onSink(o as unknown as KubeObj),
+            delete: (o) => this.forgetSink(o as unknown as KubeObj),
+            synced: () => {},
+          },
+          { gvr: this.sinksGvr, kind: this.o.family.kind, ...ns, onEvent: (e) => this.onWatchEvent(e) },
+        ),
+        new ListWatch(
+          this.o.kube,
+          {
+            upsert: (o) => this.onTest(o as unknown as KubeObj),
+            delete: (o) => this.forgetTest(o as unknown as KubeObj),
+            synced: () => {},
+          },
+          { gvr: TESTS, kind: 'KollectConnectionTest', ...ns, onEvent: (e) => this.onWatchEvent(e) },
+        ),
+      );
+    }
+    for (const w of this.watches) w.start();
+  }
+
+  private onWatchEvent(e: ListWatchEvent): void {
+    if (e.error)
+      this.o.log.warn(
+        { gvr: e.gvr, namespace: e.namespace, type: e.type, err: e.error.message, retryInMs: e.retryInMs },
+        'prober watch problem',
+      );
   }
 
   private async follow(): Promise<void> {
-    await this.sinksWatch?.stop();
-    await this.testsWatch?.stop();
-    for (const t of this.timers) clearTimeout(t);
+    const watches = this.watches;
+    this.watches = [];
+    await Promise.all(watches.map((w) => w.stop()));
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+  }
+
+  private forgetSink(o: KubeObj): void {
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    this.probed.delete(key);
+    this.previewed.delete(key);
+  }
+
+  private forgetTest(o: KubeObj): void {
+    this.testsProbed.delete(o.metadata.uid);
+    const path = base(TESTS, o.metadata.namespace, o.metadata.name);
+    const t = this.timers.get(path);
+    if (t) clearTimeout(t);
+    this.timers.delete(path);
   }
 
   async stop(): Promise<void> {
@@ -207,8 +264,8 @@ export class SinkProber {
     const probeKey = `${o.metadata.uid}/${gen}/${oneShot}`;
     let probed: ProbeResult | undefined;
     if ((auto || oneShot) && this.probed.get(key) !== probeKey) {
-      probed = await this.probe(sink);
       this.probed.set(key, probeKey);
+      probed = await this.probe(sink);
       this.o.metrics.sinkConnectionTest.inc({ type: sink.type, result: probed.ok ? 'success' : 'failure' });
       const failReason = reasonOf(probed.reason);
       const desired: DesiredCondition[] = probed.ok
@@ -233,7 +290,11 @@ export class SinkProber {
       patch.status['conditions'] = mergeConditions(o.status?.conditions, desired, [], gen, new Date());
       patch.status['observedGeneration'] = gen;
     }
-    if (wantPreview) {
+    const previewKey = `${o.metadata.uid}/${gen}`;
+    // Rendered once per generation: re-rendering on every status event would write a new
+    // `renderedAt` and so trigger the next event, forever.
+    if (wantPreview && (this.previewed.get(key) !== previewKey || !o.status?.preview)) {
+      this.previewed.set(key, previewKey);
       try {
         const p = this.o.registry
           .get(sink.type)
@@ -255,11 +316,23 @@ export class SinkProber {
           warnings: [redactSecrets((err as Error).message)],
         };
       }
-    } else if (o.status?.preview) {
-      patch.status['preview'] = null;
+    } else if (!wantPreview) {
+      this.previewed.delete(key);
+      if (o.status?.preview) patch.status['preview'] = null;
     }
-    if (Object.keys(patch.status).length > 0)
-      await this.patchStatus(base(this.sinksGvr, o.metadata.namespace, o.metadata.name), patch, key);
+    if (Object.keys(patch.status).length > 0) {
+      const written = await this.patchStatus(
+        base(this.sinksGvr, o.metadata.namespace, o.metadata.name),
+        patch,
+        key,
+      );
+      if (!written) {
+        // The next event of this sink probes and renders again.
+        this.probed.delete(key);
+        this.previewed.delete(key);
+        return;
+      }
+    }
     // The one-shot annotation is removed after a success when automatic tests are off (kept on failure).
     if (probed?.ok && oneShot && !auto) {
       await this.o.kube
@@ -276,12 +349,16 @@ export class SinkProber {
     }
   }
 
-  private async patchStatus(path: string, body: unknown, key: string): Promise<void> {
+  /** Merge-patch the status; false when the write failed (the next event retries it). */
+  private async patchStatus(path: string, body: unknown, key: string): Promise<boolean> {
     try {
       await this.o.kube.request('PATCH', `${path}/status`, { body, contentType: MERGE });
+      return true;
     } catch (err) {
-      if (KubeNotFound.is(err) || KubeConflict.is(err)) return;
-      this.o.log.warn({ object: key, err: redactSecrets(String(err)) }, 'status write failed');
+      if (KubeNotFound.is(err)) return true; // gone: nothing left to report on
+      if (!KubeConflict.is(err))
+        this.o.log.warn({ object: key, err: redactSecrets(String(err)) }, 'status write failed');
+      return false;
     }
   }
 
@@ -291,27 +368,36 @@ export class SinkProber {
     const sinkName = ref[this.o.family.testRef];
     if (typeof sinkName !== 'string') return; // other families' workers serve the rest
     const ns = o.metadata.namespace;
-    const path = `/apis/${TESTS.group}/${TESTS.version}/namespaces/${encodeURIComponent(ns)}/${TESTS.resource}/${encodeURIComponent(o.metadata.name)}`;
+    const uid = o.metadata.uid;
+    const path = base(TESTS, ns, o.metadata.name);
     const gen = o.metadata.generation ?? 0;
     const ttl =
       typeof o.spec?.['ttlSecondsAfterFinished'] === 'number'
         ? (o.spec['ttlSecondsAfterFinished'] as number)
         : 300;
     if (o.status?.completed && o.status.observedGeneration === gen) {
-      this.scheduleDelete(path, o.status.completedAt, ttl);
+      this.scheduleDelete(path, uid, o.status.completedAt, ttl);
       return;
     }
+    // Once per generation: the events of this prober's own writes (status, owner reference) can
+    // arrive before an event shows the completed status.
+    if (this.testsProbed.get(uid) === gen) return;
+    this.testsProbed.set(uid, gen);
+    this.cancelDelete(path); // a spec edit probes again and restarts the TTL
     let sinkObj: KubeObj | undefined;
     try {
       sinkObj = await this.o.kube.request<KubeObj>('GET', base(this.sinksGvr, ns, sinkName));
     } catch (err) {
-      if (!KubeNotFound.is(err)) throw err;
+      if (!KubeNotFound.is(err)) {
+        this.testsProbed.delete(uid);
+        throw err;
+      }
     }
     let result: ProbeResult;
     if (!sinkObj) {
       result = {
         ok: false,
-        message: `${this.o.family.kind} ${ns}/${sinkName} not found`,
+        message: `${this.o.family.kind} ${ns}/${sinkName} not found; spec.sinkRef.${this.o.family.testRef} must name a sink in the test's namespace`,
         latencyMs: 0,
         reason: 'SinkNotFound',
       };
@@ -321,26 +407,6 @@ export class SinkProber {
         type: String(sinkObj.spec?.['type'] ?? ''),
         result: result.ok ? 'success' : 'failure',
       });
-      if (o.spec?.['ownerSink'] !== false && !(o.metadata.ownerReferences ?? []).length) {
-        await this.o.kube
-          .request('PATCH', path, {
-            body: {
-              metadata: {
-                ownerReferences: [
-                  {
-                    apiVersion: `${GROUP}/${VERSION}`,
-                    kind: this.o.family.kind,
-                    name: sinkName,
-                    uid: sinkObj.metadata.uid,
-                    controller: true,
-                  },
-                ],
-              },
-            },
-            contentType: MERGE,
-          })
-          .catch(() => {});
-      }
     }
     const completedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const reason: Reason = result.ok ? REASONS.ConnectionOK : reasonOf(result.reason);
@@ -359,7 +425,7 @@ export class SinkProber {
       gen,
       new Date(),
     );
-    await this.patchStatus(
+    const written = await this.patchStatus(
       path,
       {
         status: {
@@ -372,19 +438,75 @@ export class SinkProber {
       },
       `${ns}/${o.metadata.name}`,
     );
-    this.scheduleDelete(path, completedAt, ttl);
+    if (!written) {
+      this.testsProbed.delete(uid); // probe again on the next event
+      return;
+    }
+    // After the status: this write's event then finds the test completed.
+    if (sinkObj && o.spec?.['ownerSink'] !== false && !(o.metadata.ownerReferences ?? []).length) {
+      await this.o.kube
+        .request('PATCH', path, {
+          body: {
+            metadata: {
+              ownerReferences: [
+                {
+                  apiVersion: `${GROUP}/${VERSION}`,
+                  kind: this.o.family.kind,
+                  name: sinkName,
+                  uid: sinkObj.metadata.uid,
+                  controller: true,
+                },
+              ],
+            },
+          },
+          contentType: MERGE,
+        })
+        .catch((err: unknown) =>
+          this.o.log.warn(
+            { object: `${ns}/${o.metadata.name}`, err: redactSecrets(String(err)) },
+            'could not set the connection test owner',
+          ),
+        );
+    }
+    this.scheduleDelete(path, uid, completedAt, ttl);
   }
 
-  private scheduleDelete(path: string, completedAt: string | undefined, ttlSeconds: number): void {
+  private cancelDelete(path: string): void {
+    const t = this.timers.get(path);
+    if (t) clearTimeout(t);
+    this.timers.delete(path);
+  }
+
+  /**
+   * Delete a completed test `ttlSeconds` after `completedAt` (one timer per test; a new leader
+   * reschedules from the status). The uid precondition spares a test re-created under the name.
+   */
+  private scheduleDelete(
+    path: string,
+    uid: string,
+    completedAt: string | undefined,
+    ttlSeconds: number,
+  ): void {
+    this.cancelDelete(path);
     const at = (completedAt ? Date.parse(completedAt) : Date.now()) + ttlSeconds * 1000;
     const t = setTimeout(
       () => {
-        this.timers.delete(t);
-        void this.o.kube.request('DELETE', path).catch(() => {});
+        this.timers.delete(path);
+        void this.o.kube
+          .request('DELETE', path, {
+            body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } },
+          })
+          .catch((err: unknown) => {
+            if (!KubeNotFound.is(err) && !KubeConflict.is(err))
+              this.o.log.warn(
+                { object: path, err: redactSecrets(String(err)) },
+                'connection test not deleted',
+              );
+          });
       },
       Math.max(0, at - Date.now()),
     );
     t.unref();
-    this.timers.add(t);
+    this.timers.set(path, t);
   }
 }

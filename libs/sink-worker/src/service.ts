@@ -111,6 +111,7 @@ export class SinkWorkerService {
         allowPrivateEndpoints: cfg.allowPrivateEndpoints,
         holder: cfg.holder,
         lease: cfg.lease,
+        watchNamespaces: cfg.watchNamespaces,
         cluster: () => svc.ctx.cluster,
       });
       svc.prober.start();

@@ -71,6 +71,15 @@ describe('readiness', () => {
     expect(env['KOLLECT_LEASE_NAME']).toBe('kollect-sink-snapshot-prober-tpipe-x1');
     expect(env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS']).toBe('true');
     expect(env['KOLLECT_SINK_WORK_DIR']).toBe('/run/work/sink-snapshot');
+    expect(env['KOLLECT_WATCH_NAMESPACES']).toBeUndefined();
+  });
+
+  it("bounds the sink workers' prober to the controller's watch namespaces", () => {
+    const env = serviceEnv({ ...base, watchNamespaces: ['a', 'b'] }, 'sink-database', 'sink-database');
+    expect(env['KOLLECT_WATCH_NAMESPACES']).toBe('a,b');
+    expect(
+      serviceEnv({ ...base, watchNamespaces: ['a'] }, 'watcher', 'watcher')['KOLLECT_WATCH_NAMESPACES'],
+    ).toBe(undefined);
   });
 });
 

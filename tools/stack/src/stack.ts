@@ -65,7 +65,10 @@ export interface StackOptions {
   partitions?: number;
   /** Replicas per service (see {@link DEFAULT_REPLICAS}); 0 leaves a service out. */
   replicas?: Partial<Record<ServiceKind, number>>;
-  /** Controller cache boundary (`KOLLECT_WATCH_NAMESPACES`); empty = every namespace. */
+  /**
+   * Controller cache boundary (`KOLLECT_WATCH_NAMESPACES`), also the sink workers' prober watches;
+   * empty = every namespace.
+   */
   watchNamespaces?: string[];
   /** Controller `KOLLECT_TENANT_MODE` (cluster kinds ignored): keeps a suite off other suites' cluster kinds. */
   tenantMode?: boolean;
@@ -167,6 +170,8 @@ export function serviceEnv(
   if (kind.startsWith('sink-')) {
     env['KOLLECT_ALLOW_PRIVATE_ENDPOINTS'] = 'true';
     env['KOLLECT_SINK_WORK_DIR'] = join(runDir, 'work', name);
+    // The prober watches sinks and connection tests within the controller's boundary.
+    if (o.watchNamespaces?.length) env['KOLLECT_WATCH_NAMESPACES'] = o.watchNamespaces.join(',');
   }
   if (kind === 'controller') {
     if (o.watchNamespaces?.length) env['KOLLECT_WATCH_NAMESPACES'] = o.watchNamespaces.join(',');
