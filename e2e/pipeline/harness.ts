@@ -7,7 +7,6 @@
  * Isolation: the controller runs in tenant mode bounded to the suite's namespaces (the apiserver
  * and NATS are shared with other suites), Leases are named after the prefix.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
 import { type TopologyOptions } from '@kollect/bus';
 import { checksumItems, inventoryKey, type InventoryRef, type Item } from '@kollect/contracts';
@@ -31,6 +30,7 @@ import {
   type Manifest,
   type ServiceKind,
 } from '@kollect/stack';
+import { AuditLog } from '../support/audit.js';
 import { requireTestbed, testbedEnv } from '../support/testbed.js';
 import {
   diffRows,
@@ -127,62 +127,7 @@ export function scenarioTargets(ns: WorldNamespaces, team: string): OracleTarget
   ];
 }
 
-/** Where to read the apiserver's audit log from, and how many LIST calls a watcher made since. */
-export class AuditLog {
-  readonly path: string;
-  constructor(path = testbedEnv.kubeAuditLog) {
-    this.path = path;
-  }
-
-  /** The current end of the log. */
-  mark(): number {
-    return existsSync(this.path) ? statSync(this.path).size : 0;
-  }
-
-  /** Audit events (ResponseComplete) written since `mark`. */
-  eventsSince(mark: number): AuditEvent[] {
-    const size = this.mark();
-    if (size < mark) throw new Error(`the audit log ${this.path} was rotated since the mark; rerun`);
-    const fd = openSync(this.path, 'r');
-    try {
-      const buf = Buffer.alloc(size - mark);
-      readSync(fd, buf, 0, buf.length, mark);
-      const out: AuditEvent[] = [];
-      for (const line of buf.toString('utf8').split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const e = JSON.parse(line) as AuditEvent;
-          if (e.stage === 'ResponseComplete' || e.stage === 'Panic') out.push(e);
-        } catch {
-          // a partially written last line
-        }
-      }
-      return out;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** LIST requests by Kollect's watcher for a resource in the given namespaces since `mark`. */
-  watcherLists(mark: number, resource: string, namespaces: readonly string[]): AuditEvent[] {
-    return this.eventsSince(mark).filter(
-      (e) =>
-        e.verb === 'list' &&
-        e.userAgent?.startsWith('kollect-watcher') &&
-        e.objectRef?.resource === resource &&
-        (e.objectRef.namespace === undefined || namespaces.includes(e.objectRef.namespace)),
-    );
-  }
-}
-
-export interface AuditEvent {
-  stage: string;
-  verb: string;
-  requestURI: string;
-  userAgent?: string;
-  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string };
-  responseStatus?: { code?: number };
-}
+export { AuditLog, type AuditEvent, type AuditMark } from '../support/audit.js';
 
 /** Everything a pipeline suite works with. */
 export class World {

@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowKeyOf, rowKeyString, type Item } from '@kollect/contracts';
 import { deployment } from '@kollect/demo';
 import { hasTestbed } from '../support/testbed.js';
-import { sleep, startWorld, teamInventory, testDeployment, uniqueTag, type World } from './harness.js';
+import {
+  sleep,
+  startWorld,
+  teamInventory,
+  testDeployment,
+  uniqueTag,
+  type AuditMark,
+  type World,
+} from './harness.js';
 import { deploymentImages, type OracleProfile } from './oracle.js';
 
 const run = hasTestbed('nats', 'kube-apiserver') ? describe : describe.skip;
@@ -20,7 +28,7 @@ const K = 'kollect.dev/v1alpha1';
 
 run('pipeline: rows and snapshot diffs follow the apiserver', () => {
   let w: World;
-  let listMarkBeforeStart = 0;
+  let listMarkBeforeStart: AuditMark | undefined;
 
   beforeAll(async () => {
     const tag = uniqueTag('lc');
@@ -59,7 +67,7 @@ run('pipeline: rows and snapshot diffs follow the apiserver', () => {
     }
     // The audit log is where the zero-LIST proof below looks: it must see the watcher's initial lists.
     await sleep(500);
-    expect(w.audit.watcherLists(listMarkBeforeStart, 'deployments', w.ns.all).length).toBeGreaterThan(0);
+    expect(w.audit.watcherLists(listMarkBeforeStart!, 'deployments', w.ns.all).length).toBeGreaterThan(0);
   });
 
   it('a created, updated and deleted deployment shows up as an upsert, an update and a delete diff', async () => {

@@ -1,110 +1,50 @@
 /**
- * The git sink over SSH: a real OpenSSH server (Debian's openssh-server, installed with apt by this
- * suite when missing) on loopback serving a bare repository, key authentication from the Secret's
- * `ssh-privatekey`, and strict host-key checking against the Secret's `known_hosts`.
+ * The git sink over SSH against the test bed's `sshd` service (Debian's OpenSSH on loopback, every
+ * session forced into git-shell): key authentication from the Secret's `ssh-privatekey`, and strict
+ * host-key checking against the Secret's `known_hosts`.
+ *
+ *   npm run testbed -- up sshd
+ *   eval "$(npm run -s testbed -- env)"
+ *   npx vitest run --project e2e e2e/sinks/git-ssh
+ *
+ * Without the bed's variables each test is skipped with the reason; when the run requires the bed
+ * (KOLLECT_TEST_REQUIRE_TESTBED=1, set by `npm test`) they fail instead.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { CompiledSink } from '@kollect/plan';
 import { MaterializedStore, SinkRunner, type SinkCredentials } from '@kollect/sink';
 import { gitSinkFactory } from '@kollect/sink-git';
 import { InventoryModel, makeItems } from '@kollect/sink-testing';
+import { needTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
 
-const execFileP = promisify(execFile);
-const SSHD = '/usr/sbin/sshd';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Debian's openssh-server, installed on first use (root on the test machines). */
-async function ensureSshd(): Promise<boolean> {
-  if (existsSync(SSHD)) return true;
-  if (process.getuid?.() !== 0) return false;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  try {
-    await execFileP('apt-get', ['install', '-y', '--no-install-recommends', 'openssh-server'], {
-      env,
-      timeout: 600_000,
-    });
-  } catch {
-    await execFileP('apt-get', ['update'], { env, timeout: 600_000 });
-    await execFileP('apt-get', ['install', '-y', '--no-install-recommends', 'openssh-server'], {
-      env,
-      timeout: 600_000,
-    });
-  }
-  return existsSync(SSHD);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-describe.runIf(process.platform === 'linux')('git sink over SSH (OpenSSH sshd on loopback)', () => {
-  let dir: string;
-  let sshd: ChildProcess | undefined;
-  let port: number;
-  let repo: string;
-  let clientKey: string;
-  let knownHosts: string;
-  let available = false;
-
-  beforeAll(async () => {
-    available = await ensureSshd();
-    if (!available) return;
-    dir = mkdtempSync(join(tmpdir(), 'kollect-sshd-'));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
-    clientKey = readFileSync(join(dir, 'client_key'), 'utf8');
-    port = await freePort();
-    knownHosts = `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
-    const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
-    writeFileSync(
-      join(dir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir, 'host_key')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        `AllowUsers ${user}`,
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'StrictModes no',
-        'UsePAM no',
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        '',
-      ].join('\n'),
-    );
-    if (!existsSync('/run/sshd')) execFileSync('mkdir', ['-p', '/run/sshd']);
-    sshd = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    repo = join(dir, 'inventory.git');
-    execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', repo]);
-    // Wait for the listener.
-    for (let i = 0; i < 100; i++) {
-      try {
-        execFileSync('ssh-keyscan', ['-p', String(port), '127.0.0.1'], { stdio: 'ignore', timeout: 2000 });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }, 900_000);
+describe('git sink over SSH (test bed sshd)', () => {
+  const cleanup: string[] = [];
 
   afterAll(() => {
-    if (sshd?.pid) sshd.kill('SIGTERM');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
   });
+
+  /** A fresh bare repository on the bed's SSH remote, and a work directory for the sink. */
+  function setup(): { repo: string; url: string; workDir: string; clientKey: string; knownHosts: string } {
+    const name = uniqueName('ssh');
+    const repo = join(testbedEnv.gitSshRoot, `${name}.git`);
+    execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', repo]);
+    const workDir = mkdtempSync(join(tmpdir(), 'kollect-git-ssh-'));
+    cleanup.push(repo, workDir);
+    return {
+      repo,
+      url: `${testbedEnv.gitSshUrl}/${name}.git`,
+      workDir,
+      clientKey: readFileSync(testbedEnv.gitSshKey, 'utf8'),
+      knownHosts: readFileSync(testbedEnv.gitSshKnownHosts, 'utf8'),
+    };
+  }
 
   function creds(data: Record<string, string>): SinkCredentials {
     return {
@@ -117,24 +57,19 @@ describe.runIf(process.platform === 'linux')('git sink over SSH (OpenSSH sshd on
     };
   }
 
-  function harness(c: SinkCredentials) {
-    const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+  function harness(url: string, workDir: string, c: SinkCredentials) {
     const sink: CompiledSink = {
       ref: { family: 'snapshot', namespace: 'team-a', name: 'ssh' },
       uid: 'u',
       generation: 1,
       type: 'git',
-      spec: {
-        type: 'git',
-        endpoint: `ssh://${user}@127.0.0.1:${port}${repo}`,
-        git: { auth: { type: 'ssh' } },
-      },
+      spec: { type: 'git', endpoint: url, git: { auth: { type: 'ssh' } } },
     };
     const s = gitSinkFactory.create({
       sink,
       cluster: 'east',
       credentials: c,
-      workDir: join(dir, 'work'),
+      workDir,
       signal: new AbortController().signal,
       log: quiet,
     });
@@ -153,31 +88,35 @@ describe.runIf(process.platform === 'linux')('git sink over SSH (OpenSSH sshd on
     };
   }
 
-  it('pushes with the Secret key and verifies the host against known_hosts', async () => {
-    if (!available) return;
-    const h = harness(creds({ 'ssh-privatekey': clientKey, known_hosts: knownHosts }));
+  it('pushes with the Secret key and verifies the host against known_hosts', async (ctx) => {
+    needTestbed(ctx, 'sshd');
+    const t = setup();
+    const h = harness(t.url, t.workDir, creds({ 'ssh-privatekey': t.clientKey, known_hosts: t.knownHosts }));
     await h.sink.connect();
     expect((await h.sink.probe()).ok).toBe(true);
     h.model.push(makeItems(3));
     const out = await h.runner.handle(h.model.message(1));
     expect(out.outcome).toBe('exported');
-    const subject = execFileSync('git', ['--git-dir', repo, 'log', '--format=%s', 'main'], {
+    const subject = execFileSync('git', ['--git-dir', t.repo, 'log', '--format=%s', 'main'], {
       encoding: 'utf8',
     }).trim();
     expect(subject).toMatch(/^chore\(east\/team-a\/web\): export 3 items @ [0-9a-f]{12}$/);
     await h.sink.close();
     // The key never stays on disk after close.
     expect(
-      execFileSync('sh', ['-c', `ls -a ${join(dir, 'work')} | grep -c '^.ssh-' || true`], {
+      execFileSync('sh', ['-c', `ls -a ${t.workDir} | grep -c '^.ssh-' || true`], {
         encoding: 'utf8',
       }).trim(),
     ).toBe('0');
   });
 
-  it('an unknown host key is a terminal failure naming known_hosts', async () => {
-    if (!available) return;
+  it('an unknown host key is a terminal failure naming known_hosts', async (ctx) => {
+    needTestbed(ctx, 'sshd');
+    const t = setup();
+    const port = new URL(t.url).port;
     const other = `[127.0.0.1]:${port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`;
-    const h = harness(creds({ 'ssh-privatekey': clientKey, known_hosts: other }));
+    expect(t.knownHosts).not.toContain(other.split(' ')[2]!.trim());
+    const h = harness(t.url, t.workDir, creds({ 'ssh-privatekey': t.clientKey, known_hosts: other }));
     await h.sink.connect();
     h.model.push(makeItems(2));
     const out = await h.runner.handle(h.model.message(1));
@@ -186,11 +125,14 @@ describe.runIf(process.platform === 'linux')('git sink over SSH (OpenSSH sshd on
     expect(out.error?.message).toMatch(/known_hosts/);
     expect(out.error?.message).not.toContain('PRIVATE KEY');
     await h.sink.close();
+    // nothing reached the remote
+    expect(execFileSync('git', ['--git-dir', t.repo, 'for-each-ref'], { encoding: 'utf8' }).trim()).toBe('');
   });
 
-  it('a missing known_hosts is refused before connecting', async () => {
-    if (!available) return;
-    const h = harness(creds({ 'ssh-privatekey': clientKey }));
+  it('a missing known_hosts is refused before connecting', async (ctx) => {
+    needTestbed(ctx, 'sshd');
+    const t = setup();
+    const h = harness(t.url, t.workDir, creds({ 'ssh-privatekey': t.clientKey }));
     await expect(h.sink.connect()).rejects.toMatchObject({
       errorClass: 'terminal',
       message: expect.stringMatching(/known_hosts/),

@@ -3,12 +3,13 @@
  * backend's own tools (git CLI, PyYAML, S3 GetObject, pyarrow…), never through the sink code.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYamlJs } from 'yaml';
 import type { InventoryRef, Item } from '@kollect/contracts';
+import { testbedEnv } from '../support/testbed.js';
 
 const execFileP = promisify(execFile);
 
@@ -199,26 +200,17 @@ async function catBlobs(dir: string, shas: string[]): Promise<string[]> {
   return res;
 }
 
-/** The pyarrow venv of the test bed cache, created on first use (pinned). */
-export const PYARROW_VERSION = '26.0.1';
-export async function pyarrowPython(): Promise<string> {
-  const cache = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
-  const venv = join(cache, 'kollect-testbed', `pyarrow-${PYARROW_VERSION}-venv`);
-  const py = join(venv, 'bin', 'python');
-  if (!existsSync(join(venv, '.ok'))) {
-    await execFileP('python3', ['-m', 'venv', venv]);
-    await execFileP(py, ['-m', 'pip', 'install', '--quiet', `pyarrow==${PYARROW_VERSION}`], {
-      maxBuffer: 1 << 26,
-      timeout: 600_000,
-    });
-    await execFileP('touch', [join(venv, '.ok')]);
-  }
-  return py;
+/**
+ * The python of the test bed's pyarrow venv (`KOLLECT_TEST_PYTHON`; the bed builds it into its
+ * cache on `up`, pinned). Throws, naming the variable, when the bed did not publish it.
+ */
+export function pyarrowPython(): string {
+  return testbedEnv.python;
 }
 
 /** Run a Python snippet with the pyarrow venv; stdin gets `input`, stdout is returned. */
 export async function runPyarrow(script: string, input: Buffer | string): Promise<string> {
-  const py = await pyarrowPython();
+  const py = pyarrowPython();
   // One thread: pyarrow's pools have aborted at interpreter exit on this loaded 2-core machine.
   const env = { ...process.env, OMP_NUM_THREADS: '1', ARROW_NUM_THREADS: '1' };
   const pre = 'import pyarrow as _pa\n_pa.set_cpu_count(1)\n_pa.set_io_thread_count(1)\n';

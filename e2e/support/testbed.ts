@@ -24,10 +24,13 @@ export const HOW_TO =
   'run `npm run testbed -- up` and export `npm run testbed -- env` (eval "$(npm run -s testbed -- env)")';
 
 export type ServiceName =
-  'nats' | 'postgres' | 'etcd' | 'kube-apiserver' | 'git' | 's3' | 'gcs' | 'kafka' | 'mongo';
+  'nats' | 'postgres' | 'etcd' | 'kube-apiserver' | 'git' | 's3' | 'gcs' | 'kafka' | 'mongo' | 'sshd';
+
+/** Tools the bed builds into its cache (no process); they publish variables like a service. */
+export type ToolName = 'helm' | 'python';
 
 /** Which variables each service publishes (the ones a test of that service needs). */
-export const SERVICE_ENV: Record<ServiceName | 'helm', string[]> = {
+export const SERVICE_ENV: Record<ServiceName | ToolName, string[]> = {
   nats: ['KOLLECT_TEST_NATS_URL', 'KOLLECT_TEST_NATS_MONITOR_URL'],
   postgres: ['KOLLECT_TEST_POSTGRES_DSN'],
   etcd: ['KOLLECT_TEST_ETCD_ENDPOINT'],
@@ -58,7 +61,14 @@ export const SERVICE_ENV: Record<ServiceName | 'helm', string[]> = {
   gcs: ['KOLLECT_TEST_GCS_ENDPOINT', 'KOLLECT_TEST_GCS_PROJECT'],
   kafka: ['KOLLECT_TEST_KAFKA_BROKERS'],
   mongo: ['KOLLECT_TEST_MONGO_URI'],
+  sshd: [
+    'KOLLECT_TEST_GIT_SSH_URL',
+    'KOLLECT_TEST_GIT_SSH_ROOT',
+    'KOLLECT_TEST_GIT_SSH_KEY',
+    'KOLLECT_TEST_GIT_SSH_KNOWN_HOSTS',
+  ],
   helm: ['KOLLECT_TEST_HELM'],
+  python: ['KOLLECT_TEST_PYTHON'],
 };
 
 export class TestbedEnvError extends Error {
@@ -88,7 +98,7 @@ export function requireEnv(name: string): string {
  * (`describe.runIf(hasTestbed(…))`). When the run requires the bed ({@link testbedRequired}) a
  * missing variable throws instead, so a suite can never skip silently in CI.
  */
-export function hasTestbed(...services: (ServiceName | 'helm')[]): boolean {
+export function hasTestbed(...services: (ServiceName | ToolName)[]): boolean {
   const missing = services.flatMap((s) => SERVICE_ENV[s]).filter((k) => !process.env[k]);
   if (missing.length && testbedRequired())
     throw new TestbedEnvError(
@@ -99,9 +109,28 @@ export function hasTestbed(...services: (ServiceName | 'helm')[]): boolean {
 }
 
 /** Throws one clear error naming every missing variable of the given services. */
-export function requireTestbed(...services: (ServiceName | 'helm')[]): void {
+export function requireTestbed(...services: (ServiceName | ToolName)[]): void {
   const missing = services.flatMap((s) => SERVICE_ENV[s]).filter((k) => !process.env[k]);
   if (missing.length) throw new TestbedEnvError(missing);
+}
+
+/**
+ * The guard inside a test (`it('…', (ctx) => { needTestbed(ctx, 'sshd'); … })`): returns when the
+ * services' variables are set; otherwise the test fails when the run requires the bed
+ * ({@link testbedRequired}), or is skipped with the reason, so the skip shows in the report.
+ */
+export function needTestbed(
+  ctx: { skip(note?: string): never },
+  ...services: (ServiceName | ToolName)[]
+): void {
+  const missing = services.flatMap((s) => SERVICE_ENV[s]).filter((k) => !process.env[k]);
+  if (!missing.length) return;
+  if (testbedRequired())
+    throw new TestbedEnvError(
+      missing,
+      ' (KOLLECT_TEST_REQUIRE_TESTBED=1: the bed is up, so this test must run)',
+    );
+  ctx.skip(`test bed ${services.join(', ')} not available: ${missing.join(', ')} unset — ${HOW_TO}`);
 }
 
 /** Typed accessors; each throws a clear error when its variable is missing. */
@@ -191,6 +220,26 @@ export const testbedEnv = {
   },
   get helm() {
     return requireEnv('KOLLECT_TEST_HELM');
+  },
+  /** python of the bed's venv with pyarrow (the independent Parquet reader of the sink suites). */
+  get python() {
+    return requireEnv('KOLLECT_TEST_PYTHON');
+  },
+  /** Base URL of git over SSH: repositories live at `${gitSshUrl}/<name>.git`. */
+  get gitSshUrl() {
+    return requireEnv('KOLLECT_TEST_GIT_SSH_URL');
+  },
+  /** The directory the SSH URL serves: `git init --bare <gitSshRoot>/<name>.git` makes a repository. */
+  get gitSshRoot() {
+    return requireEnv('KOLLECT_TEST_GIT_SSH_ROOT');
+  },
+  /** Path of the client private key the bed's sshd accepts. */
+  get gitSshKey() {
+    return requireEnv('KOLLECT_TEST_GIT_SSH_KEY');
+  },
+  /** Path of a known_hosts file with the sshd's host key for `[127.0.0.1]:<port>`. */
+  get gitSshKnownHosts() {
+    return requireEnv('KOLLECT_TEST_GIT_SSH_KNOWN_HOSTS');
   },
 };
 

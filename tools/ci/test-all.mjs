@@ -2,7 +2,12 @@
 // The whole test suite in one command (README: `npm test`). Uses only Node built-ins so it can
 // run before `npm ci`. Steps: install, build, lint, format check, start the test bed, run every
 // vitest project (unit + e2e) against it, stop the test bed. Prints `N passed, N failed` last.
-import { spawnSync } from 'node:child_process';
+//
+// Deadline: CI kills a run after 90 minutes, which would lose the summary. Every long step runs
+// under an overall deadline (KOLLECT_CI_DEADLINE_MINUTES, default 85, counted from the start of
+// this script); a step still running when it comes is stopped (its whole process group), counted
+// as a failure with a message saying so, and the run goes on to stop the bed and print the summary.
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +22,10 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 const started = Date.now();
+const deadlineMinutes = Number(process.env.KOLLECT_CI_DEADLINE_MINUTES || 85);
+const deadline = started + deadlineMinutes * 60_000;
+/** Kept back from the deadline for stopping the bed and printing the summary. */
+const RESERVE_MS = 90_000;
 
 function log(msg) {
   const s = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
@@ -32,6 +41,62 @@ function run(cmd, argv, opts = {}) {
     ...opts,
   });
   return r;
+}
+
+/** Minutes left before the deadline, for messages. */
+function minutesLeft() {
+  return ((deadline - Date.now()) / 60_000).toFixed(1);
+}
+
+let current; // the child a signal should take down with us
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (current) killGroup(current, 'SIGTERM');
+    process.exit(130);
+  });
+}
+
+function killGroup(child, sig) {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Runs a long step in its own process group with inherited output, and stops the whole group
+ * (vitest workers and the servers its suites started included) when the deadline comes.
+ * Resolves to { status, timedOut }.
+ */
+function runUntilDeadline(cmd, argv, opts = {}) {
+  const budget = deadline - RESERVE_MS - Date.now();
+  if (budget <= 0) return Promise.resolve({ status: null, timedOut: true });
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { cwd: root, env, stdio: 'inherit', detached: true, ...opts });
+    current = child;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      log(`DEADLINE: stopping \`${cmd} ${argv.join(' ')}\` (${deadlineMinutes} min budget of the run)`);
+      killGroup(child, 'SIGTERM');
+      setTimeout(() => killGroup(child, 'SIGKILL'), 20_000).unref();
+    }, budget);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      current = undefined;
+      killGroup(child, 'SIGKILL'); // leftovers of the group
+      resolve({ status, timedOut });
+    });
+  });
+}
+
+/** Records a step stopped by the deadline. */
+function deadlineFailure(step) {
+  failed++;
+  failures.push(
+    `${step}: stopped at the overall deadline (${deadlineMinutes} min, KOLLECT_CI_DEADLINE_MINUTES) so that the run ends before CI's limit; its results are not counted`,
+  );
 }
 
 /** A named check counts as one test. */
@@ -85,11 +150,14 @@ let startedBed = false;
 if (!skipTestbed && built && existsSync(join(root, 'tools', 'testbed', 'dist', 'cli.js'))) {
   const before = run('node', ['tools/testbed/dist/cli.js', 'status'], { capture: true });
   const alreadyRunning = / healthy /.test(before.stdout ?? '');
-  log('testbed up (first run on a machine builds the servers; later runs start in seconds)');
-  const up = run('node', ['tools/testbed/dist/cli.js', 'up']);
+  log(
+    `testbed up (first run on a machine builds the servers, see docs/testbed.md for times; later runs start in seconds; ${minutesLeft()} min left)`,
+  );
+  const up = await runUntilDeadline('node', ['tools/testbed/dist/cli.js', 'up']);
   testbedUp = up.status === 0;
   startedBed = !alreadyRunning;
-  if (!testbedUp) {
+  if (up.timedOut) deadlineFailure('testbed up');
+  else if (!testbedUp) {
     failed++;
     failures.push('testbed up');
   }
@@ -110,8 +178,12 @@ mkdirSync(resultsDir, { recursive: true });
 const projects = skipTestbed ? ['unit'] : ['unit', 'e2e'];
 for (const project of projects) {
   const out = join(resultsDir, `${project}.json`);
-  log(`vitest run --project ${project}`);
-  run(
+  if (project === 'e2e' && !testbedUp) {
+    log('e2e skipped: the test bed is not up (see above)');
+    continue;
+  }
+  log(`vitest run --project ${project} (${minutesLeft()} min left before the deadline)`);
+  const r = await runUntilDeadline(
     'npx',
     [
       'vitest',
@@ -124,6 +196,10 @@ for (const project of projects) {
     ],
     { env: testEnv },
   );
+  if (r.timedOut) {
+    deadlineFailure(`vitest ${project}`);
+    continue;
+  }
   try {
     const results = JSON.parse(readFileSync(out, 'utf8'));
     passed += results.numPassedTests ?? 0;
@@ -144,8 +220,9 @@ for (const project of projects) {
   }
 }
 
-// 5. Stop the bed this run started (unless asked to keep it for a debugging session).
-if (testbedUp && startedBed && !keepTestbed) {
+// 5. Stop the bed this run started (unless asked to keep it for a debugging session), also when
+// its `up` failed or was stopped at the deadline: services it did start would otherwise linger.
+if (startedBed && !keepTestbed) {
   log('testbed down');
   run('node', ['tools/testbed/dist/cli.js', 'down']);
 }

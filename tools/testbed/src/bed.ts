@@ -1,15 +1,22 @@
 /** The test bed's commands: up, down, status, env, and the fault hooks stop/kill/start/restart. */
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binPath, COMPONENTS, componentDir, ensureComponent, type ComponentName } from './components.js';
+import {
+  binPath,
+  COMPONENTS,
+  componentDir,
+  ensureComponent,
+  pythonPath,
+  type ComponentName,
+} from './components.js';
 import { fmtMs, info, TestbedError, warn } from './log.js';
 import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile } from './paths.js';
 import {
-  freePorts,
   groupRss,
   isAlive,
   portFree,
   spawnDetached,
+  stablePorts,
   tailFile,
   terminate,
   waitFor,
@@ -27,7 +34,7 @@ import {
 } from './state.js';
 
 /** Tools that are built but not run as services. */
-const TOOL_COMPONENTS: ComponentName[] = ['helm'];
+const TOOL_COMPONENTS: ComponentName[] = ['helm', 'pyarrow'];
 
 function ctxFor(state: State, name: ServiceName): Ctx {
   const st = state.services[name];
@@ -56,23 +63,57 @@ function componentsFor(names: ServiceName[], all: boolean): ComponentName[] {
   return [...out];
 }
 
-async function choosePorts(state: State, name: ServiceName): Promise<Record<string, number>> {
+/** Ports handed out by this process and not yet in the state file (services start concurrently). */
+const reserved = new Set<number>();
+
+/**
+ * The ports of a service: the recorded ones while they are free. New ports are chosen outside the
+ * kernel's ephemeral range (see stablePorts) at the first start. `up` moves a service whose recorded
+ * port is taken (with a warning: re-export the env); a fault hook (`start`/`restart`) never moves a
+ * port, because a running test holds the old endpoint — it fails and names the port instead.
+ */
+async function choosePorts(
+  state: State,
+  name: ServiceName,
+  mayMove: boolean,
+): Promise<Record<string, number>> {
   const def = SERVICES[name];
   const prev = state.services[name]?.ports ?? {};
-  const taken = new Set<number>();
+  const taken = new Set<number>(reserved);
   for (const [n, st] of Object.entries(state.services))
     if (n !== name) Object.values(st?.ports ?? {}).forEach((p) => taken.add(p));
-  const reuse = def.portNames.every((p) => prev[p] !== undefined && !taken.has(prev[p]!));
-  if (reuse && (await Promise.all(def.portNames.map((p) => portFree(prev[p]!)))).every(Boolean)) return prev;
-  const fresh = await freePorts(def.portNames.length, taken);
+  const known = def.portNames.every((p) => prev[p] !== undefined);
+  if (known) {
+    const busy: string[] = [];
+    for (const p of def.portNames) {
+      const port = prev[p]!;
+      if (taken.has(port)) busy.push(`${p}=${port} (recorded for another service of this bed)`);
+      else if (!(await portFree(port))) busy.push(`${p}=${port}`);
+    }
+    if (busy.length === 0) return prev;
+    if (!mayMove) {
+      throw new TestbedError(
+        `${name}: its port ${busy.join(', ')} is in use by another process; a fault hook keeps the ports the tests were given, so ${name} was not started`,
+        `find the holder with \`ss -ltnp 'sport = :${prev[def.portNames[0]!]}'\` and stop it, then retry; or run \`npm run testbed -- up ${name}\` to move ${name} to new ports and re-export the env`,
+      );
+    }
+  }
+  const fresh = await stablePorts(def.portNames.length, taken, dataRoot());
+  fresh.forEach((p) => reserved.add(p));
   const ports: Record<string, number> = {};
   def.portNames.forEach((p, i) => (ports[p] = fresh[i]!));
   if (Object.keys(prev).length)
-    warn(`${name}: previous ports ${JSON.stringify(prev)} are busy; using ${JSON.stringify(ports)}`);
+    warn(
+      `${name}: previous ports ${JSON.stringify(prev)} are busy; moved to ${JSON.stringify(ports)} — re-export the env (eval "$(npm run -s testbed -- env)"); running tests still hold the old ports`,
+    );
   return ports;
 }
 
-async function startOne(state: State, name: ServiceName): Promise<'reused' | 'started'> {
+async function startOne(
+  state: State,
+  name: ServiceName,
+  mayMovePorts: boolean,
+): Promise<'reused' | 'started'> {
   const def = SERVICES[name];
   const st0 = state.services[name];
   if (st0 && running(st0)) {
@@ -96,7 +137,7 @@ async function startOne(state: State, name: ServiceName): Promise<'reused' | 'st
     }
   }
   const t0 = Date.now();
-  const ports = await choosePorts(state, name);
+  const ports = await choosePorts(state, name, mayMovePorts);
   const st: ServiceState = { ...(st0 ?? {}), ports, state: 'stopped', extra: st0?.extra ?? {} };
   state.services[name] = st;
   delete st.process;
@@ -126,7 +167,10 @@ async function startOne(state: State, name: ServiceName): Promise<'reused' | 'st
 }
 
 /** Starts the given services (all when empty) and their dependencies; reuses running ones. */
-export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}): Promise<void> {
+export async function up(
+  requested: ServiceName[],
+  opts: { deps?: boolean; mayMovePorts?: boolean } = {},
+): Promise<void> {
   const t0 = Date.now();
   const all = requested.length === 0;
   const names = opts.deps === false ? requested : withDeps(all ? [...SERVICE_NAMES] : requested);
@@ -147,7 +191,7 @@ export async function up(requested: ServiceName[], opts: { deps?: boolean } = {}
       started.set(
         n,
         Promise.all(deps).then(
-          () => startOne(state, n),
+          () => startOne(state, n, opts.mayMovePorts ?? true),
           () => {
             throw new TestbedError('not started: a dependency failed');
           },
@@ -214,8 +258,9 @@ export async function kill(names: ServiceName[]): Promise<void> {
   });
 }
 
+/** Fault hook: start again with the same ports and data; fails (does not move) when a port is taken. */
 export async function start(names: ServiceName[]): Promise<void> {
-  await up(names, { deps: false });
+  await up(names, { deps: false, mayMovePorts: false });
 }
 
 export async function restart(names: ServiceName[]): Promise<void> {
@@ -278,6 +323,8 @@ export function envVars(state: State = loadState()): Record<string, string> {
     Object.assign(out, SERVICES[name].env(ctxFor(state, name)));
   }
   if (existsSync(join(componentDir(COMPONENTS.helm), 'BUILD-OK'))) out['KOLLECT_TEST_HELM'] = binPath('helm');
+  if (existsSync(join(componentDir(COMPONENTS.pyarrow), 'BUILD-OK')))
+    out['KOLLECT_TEST_PYTHON'] = pythonPath();
   return out;
 }
 

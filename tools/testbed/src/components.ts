@@ -6,7 +6,7 @@
  * temporary sibling and renamed into place, so an interrupted build never looks complete).
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cacheRoot, GO_MODULES_DIR, KAFKA_POM } from './paths.js';
 import { fmtMs, info, ticker, TestbedError } from './log.js';
 import { run, runOk, which } from './proc.js';
@@ -21,7 +21,9 @@ export type ComponentName =
   | 'helm'
   | 'kafka'
   | 'postgres'
-  | 'git';
+  | 'git'
+  | 'pyarrow'
+  | 'openssh-server';
 
 interface GoBuild {
   kind: 'go';
@@ -43,10 +45,20 @@ interface SystemPackage {
   upstream: string;
 }
 
+/** A Python virtual environment under the cache with exact PyPI pins (wheels only, never a source build). */
+interface PythonVenv {
+  kind: 'venv';
+  upstream: string;
+  /** `name==version` requirements, installed with pip from PyPI. */
+  requirements: string[];
+  /** Python statement run with the venv's python before the entry is marked complete. */
+  check: string;
+}
+
 export interface ComponentDef {
   name: ComponentName;
   version: string;
-  source: GoBuild | MavenBuild | SystemPackage;
+  source: GoBuild | MavenBuild | SystemPackage | PythonVenv;
 }
 
 export const COMPONENTS: Record<ComponentName, ComponentDef> = {
@@ -136,9 +148,32 @@ export const COMPONENTS: Record<ComponentName, ComponentDef> = {
   git: {
     name: 'git',
     version: 'debian',
-    source: { kind: 'system', upstream: 'Debian git (git http-backend)' },
+    source: { kind: 'system', upstream: 'Debian git (git http-backend, git-shell)' },
+  },
+  pyarrow: {
+    name: 'pyarrow',
+    version: '26.0.1',
+    source: {
+      kind: 'venv',
+      upstream: 'PyPI pyarrow==26.0.1 in a python3 venv (the independent Parquet reader of the sink suites)',
+      requirements: ['pyarrow==26.0.1'],
+      check: 'import pyarrow, pyarrow.parquet',
+    },
+  },
+  'openssh-server': {
+    name: 'openssh-server',
+    version: 'debian',
+    source: { kind: 'system', upstream: 'Debian openssh-server (sshd) + openssh-client (ssh-keygen)' },
   },
 };
+
+/** The venv's interpreter of the `pyarrow` component (`KOLLECT_TEST_PYTHON`). */
+export function pythonPath(): string {
+  return join(componentDir(COMPONENTS.pyarrow), 'venv', 'bin', 'python');
+}
+
+/** Debian's sshd. */
+export const SSHD = '/usr/sbin/sshd';
 
 export function componentDir(c: ComponentDef): string {
   return join(cacheRoot(), `${c.name}-${c.version}`);
@@ -248,6 +283,46 @@ async function ensureSystem(c: ComponentDef): Promise<void> {
     if (which('git')) return;
     await aptInstall(['git'], 'git');
   }
+  if (c.name === 'openssh-server') {
+    if (existsSync(SSHD) && which('ssh-keygen') && which('ssh')) return;
+    await aptInstall(['openssh-server', 'openssh-client'], 'OpenSSH server and client (openssh-server)');
+    if (!existsSync(SSHD))
+      throw new TestbedError(`${SSHD} is still missing after apt-get install openssh-server`);
+  }
+}
+
+async function buildVenv(c: ComponentDef, src: PythonVenv, out: string): Promise<string[]> {
+  const python = which('python3');
+  if (!python) {
+    throw new TestbedError(
+      'python3 is not on PATH; it runs the pyarrow reader of the sink suites',
+      'apt-get install -y python3 python3-venv',
+    );
+  }
+  if ((await run('python3', ['-c', 'import venv, ensurepip'])).code !== 0) {
+    await aptInstall(['python3-venv'], 'the Python venv module (python3-venv)');
+  }
+  const venv = join(out, 'venv');
+  const py = join(venv, 'bin', 'python');
+  const pip = [
+    '-m',
+    'pip',
+    'install',
+    '--no-input',
+    '--disable-pip-version-check',
+    '--only-binary=:all:',
+    ...src.requirements,
+  ];
+  info(`  python3 -m venv ${venv}`);
+  await runOk('python3', ['-m', 'venv', venv]);
+  info(`  ${py} ${pip.join(' ')}`);
+  await runOk(py, pip, { inherit: true, env: { ...process.env, PIP_PROGRESS_BAR: 'off' } });
+  // A venv finds its packages relative to its own bin/, so it still works after the rename into place.
+  await runOk(py, ['-c', src.check]);
+  return [
+    `python3 -m venv <cache>/${c.name}-${c.version}/venv`,
+    `<cache>/${c.name}-${c.version}/venv/bin/python ${pip.join(' ')}`,
+  ];
 }
 
 async function aptInstall(pkgs: string[], what: string): Promise<void> {
@@ -278,6 +353,21 @@ export function postgresBinDir(): string | undefined {
   return versions[0] ? join(base, versions[0], 'bin') : undefined;
 }
 
+/** Deletes `<dir>.tmp-<pid>` left by a build whose process is gone (killed at a CI deadline, Ctrl-C). */
+function removeAbandonedBuilds(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.tmp-`;
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid && pid !== process.pid && !existsSync(`/proc/${pid}`)) {
+      info(`removing an abandoned build: ${join(parent, name)}`);
+      rmSync(join(parent, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /** Makes sure a component is present, building it into the cache when missing. */
 export async function ensureComponent(name: ComponentName): Promise<void> {
   const c = COMPONENTS[name];
@@ -285,13 +375,19 @@ export async function ensureComponent(name: ComponentName): Promise<void> {
   if (isBuilt(c)) return;
   const dir = componentDir(c);
   const tmp = `${dir}.tmp-${process.pid}`;
+  removeAbandonedBuilds(dir);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   info(`building ${c.name} ${c.version} from ${c.source.upstream} into ${dir} (first time only)`);
   const t = ticker(`building ${c.name} ${c.version}`);
   let cmds: string[];
   try {
-    cmds = c.source.kind === 'go' ? await buildGo(c, c.source, tmp) : await buildKafka(c, tmp);
+    cmds =
+      c.source.kind === 'go'
+        ? await buildGo(c, c.source, tmp)
+        : c.source.kind === 'venv'
+          ? await buildVenv(c, c.source, tmp)
+          : await buildKafka(c, tmp);
   } catch (e) {
     t.stop();
     rmSync(tmp, { recursive: true, force: true });

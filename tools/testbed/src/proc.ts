@@ -213,6 +213,55 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
+/** The kernel's ephemeral range (`net.ipv4.ip_local_port_range`): ports it hands to `listen(0)` and outgoing connections. */
+export function ephemeralPortRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (lo && hi && lo <= hi) return [lo, hi];
+  } catch {
+    /* not Linux */
+  }
+  return [32768, 60999];
+}
+
+/**
+ * Where the bed's ports come from: a block below (or above) the ephemeral range, so that while a
+ * service is stopped by a fault hook, no outgoing connection or `listen(0)` of a test can take its
+ * port. `undefined` when the ephemeral range leaves no room (then ports come from the kernel).
+ */
+export function stablePortRange(): [number, number] | undefined {
+  const [lo, hi] = ephemeralPortRange();
+  if (lo - 1 - 10_000 >= 2_000) return [10_000, lo - 1];
+  if (65_535 - (hi + 1) >= 2_000) return [hi + 1, 65_535];
+  return undefined;
+}
+
+/**
+ * Allocates `n` distinct free ports outside the ephemeral range, scanning from a start point derived
+ * from `seed` (the data root), so two beds on one machine start far apart and one bed's ports sit
+ * together. Falls back to kernel-chosen ports when there is no such range.
+ */
+export async function stablePorts(n: number, avoid: Set<number>, seed: string): Promise<number[]> {
+  const range = stablePortRange();
+  if (!range) return freePorts(n, avoid);
+  const [lo, hi] = range;
+  const size = hi - lo + 1;
+  let h = 0;
+  for (const ch of seed) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+  const start = h % size;
+  const out: number[] = [];
+  for (let i = 0; i < size && out.length < n; i++) {
+    const p = lo + ((start + i) % size);
+    if (avoid.has(p)) continue;
+    if (await portFree(p)) out.push(p);
+  }
+  if (out.length < n) return freePorts(n, avoid);
+  return out;
+}
+
 /** Allocates `n` distinct free ports on 127.0.0.1 (held open together so they are distinct). */
 export async function freePorts(n: number, avoid: Set<number> = new Set()): Promise<number[]> {
   const servers: ReturnType<typeof createServer>[] = [];

@@ -22,6 +22,7 @@ export const SERVICE_NAMES = [
   'gcs',
   'kafka',
   'mongo',
+  'sshd',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

@@ -13,7 +13,8 @@ export const gcs: ServiceDef = {
   description:
     'fake-gcs-server v1.56.1 (github.com/fsouza/fake-gcs-server), the reference GCS emulator, filesystem backend',
   deps: [],
-  components: ['fake-gcs-server'],
+  // pyarrow: the sink suites read the Parquet objects back with it (KOLLECT_TEST_PYTHON)
+  components: ['fake-gcs-server', 'pyarrow'],
   portNames: ['http'],
   startTimeoutMs: 30_000,
   stopSignal: 'SIGTERM',

@@ -8,6 +8,7 @@ import { mongo } from './mongo.js';
 import { nats } from './nats.js';
 import { postgres } from './postgres.js';
 import { s3 } from './s3.js';
+import { sshd } from './sshd.js';
 import type { ServiceDef } from './types.js';
 
 export type { Ctx, Health, ServiceDef } from './types.js';
@@ -22,4 +23,5 @@ export const SERVICES: Record<ServiceName, ServiceDef> = {
   gcs,
   kafka,
   mongo,
+  sshd,
 };

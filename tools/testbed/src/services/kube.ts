@@ -238,8 +238,10 @@ export const kubeApiserver: ServiceDef = {
         `--audit-log-path=${join(ctx.dir, 'audit', 'audit.log')}`,
         '--audit-log-format=json',
         '--audit-log-mode=blocking',
-        '--audit-log-maxsize=200',
-        '--audit-log-maxbackup=1',
+        // Rotation renames the file (e2e/support/audit.ts follows it from a mark); 1 GB files and two
+        // backups keep a whole CI run (~100 MB of audit per hour of e2e) in one or two files.
+        '--audit-log-maxsize=1024',
+        '--audit-log-maxbackup=2',
         '--profiling=false',
         '--v=0',
       ],

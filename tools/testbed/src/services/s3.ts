@@ -12,7 +12,8 @@ export const s3: ServiceDef = {
   name: 's3',
   description: 'MinIO (github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c), single drive',
   deps: [],
-  components: ['minio'],
+  // pyarrow: the sink suites read the Parquet objects back with it (KOLLECT_TEST_PYTHON)
+  components: ['minio', 'pyarrow'],
   portNames: ['api', 'console'],
   startTimeoutMs: 60_000,
   stopSignal: 'SIGTERM',
