@@ -5,7 +5,9 @@
  * the oracle's expectations computed from the apiserver's objects.
  *
  * Isolation: the controller runs in tenant mode bounded to the suite's namespaces (the apiserver
- * and NATS are shared with other suites), Leases are named after the prefix.
+ * and NATS are shared with other suites), Leases are named after the prefix. A suite of the
+ * cluster kinds turns tenant mode off (`tenantMode: false`) and keeps its cluster-scoped objects
+ * apart by name and namespace labels itself.
  */
 import { expect } from 'vitest';
 import { type TopologyOptions } from '@kollect/bus';
@@ -34,11 +36,13 @@ import { AuditLog } from '../support/audit.js';
 import { requireTestbed, testbedEnv } from '../support/testbed.js';
 import {
   diffRows,
+  expectedClusterRows,
   expectedRows,
   kindKey,
   SCENARIO_PROFILES,
   type ApiObject,
   type NamespaceMeta,
+  type OracleClusterInventory,
   type OracleProfile,
   type OracleTarget,
 } from './oracle.js';
@@ -86,6 +90,11 @@ export interface WorldOptions {
   serviceEnv?: Partial<Record<ServiceKind, Record<string, string>>>;
   /** Do not start the stack (the suite starts its own). */
   noStack?: boolean;
+  /**
+   * Controller tenant mode (default true: cluster kinds are refused, so suites never act on each
+   * other's cluster-scoped objects). False only for a suite of the cluster kinds.
+   */
+  tenantMode?: boolean;
 }
 
 export interface WorldNamespaces {
@@ -142,6 +151,8 @@ export class World {
   feed: SnapshotFeed | undefined;
   /** Extra oracle targets per inventory key (added by suites). */
   readonly extraTargets = new Map<string, OracleTarget[]>();
+  /** The oracle's cluster inventories, by name (added by suites of the cluster kinds). */
+  readonly clusterInventories = new Map<string, OracleClusterInventory>();
   /** Targets of the scenario that suites replaced (e.g. after a profile change), by `ns/name`. */
   readonly overrides = new Map<string, OracleTarget>();
 
@@ -162,7 +173,9 @@ export class World {
 
   /** Start the pipeline for this world's namespaces (tenant mode, unique prefix, fast leases). */
   async startStack(
-    opts: Pick<WorldOptions, 'replicas' | 'partitions' | 'serviceEnv'> & { prefix?: string } = {},
+    opts: Pick<WorldOptions, 'replicas' | 'partitions' | 'serviceEnv' | 'tenantMode'> & {
+      prefix?: string;
+    } = {},
   ): Promise<Stack> {
     const env: Partial<Record<ServiceKind, Record<string, string>>> = {};
     for (const k of new Set([
@@ -178,7 +191,7 @@ export class World {
       partitions: opts.partitions ?? 4,
       replicas: opts.replicas ?? {},
       watchNamespaces: this.ns.all,
-      tenantMode: true,
+      tenantMode: opts.tenantMode ?? true,
       leaseNamespace: this.ns.system,
       serviceEnv: env,
       topology: FAST_TOPOLOGY,
@@ -248,6 +261,13 @@ export class World {
     inv: InventoryRef,
     previous?: ReadonlyMap<string, Item>,
   ): Promise<{ items: Item[]; failed: { target: string; uid: string; name: string }[] }> {
+    if (inv.kind === 'KollectClusterInventory') {
+      const c = this.clusterInventories.get(inv.name);
+      if (!c)
+        throw new Error(`the oracle knows no cluster inventory ${inv.name} (set world.clusterInventories)`);
+      const objects = await this.objects(c.targets.map((t) => t.profile));
+      return { items: expectedClusterRows(c, objects, await this.namespaceMeta()), failed: [] };
+    }
     const targets = this.targetsOf(inv);
     const objects = await this.objects(targets.map((t) => t.profile));
     return expectedRows(targets, objects, await this.namespaceMeta(), previous);
@@ -384,6 +404,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       ...(opts.replicas ? { replicas: opts.replicas } : {}),
       ...(opts.partitions ? { partitions: opts.partitions } : {}),
       ...(opts.serviceEnv ? { serviceEnv: opts.serviceEnv } : {}),
+      ...(opts.tenantMode !== undefined ? { tenantMode: opts.tenantMode } : {}),
     });
   }
   return w;

@@ -44,6 +44,8 @@ export interface OracleProfile {
 
 /** A target as the suites declare it. */
 export interface OracleTarget {
+  /** Default `KollectTarget`. A `KollectClusterTarget` has namespace `''` and writes rows per workload namespace. */
+  kind?: 'KollectTarget' | 'KollectClusterTarget';
   namespace: string;
   name: string;
   profile: OracleProfile;
@@ -161,7 +163,9 @@ export function collects(
 /** The Item a target makes of an object (attributes from the profile). */
 export function itemOf(t: OracleTarget, obj: ApiObject, attributes: Record<string, unknown>): Item {
   return {
-    targetNamespace: t.namespace,
+    // SEED-SPEC §3.5: a cluster target collects like a synthetic namespaced target placed in each
+    // workload namespace, so its rows carry the object's namespace as targetNamespace.
+    targetNamespace: t.kind === 'KollectClusterTarget' ? (obj.metadata.namespace ?? '') : t.namespace,
     targetName: t.name,
     namespace: obj.metadata.namespace ?? '',
     name: obj.metadata.name,
@@ -206,6 +210,87 @@ export function expectedRows(
     }
   }
   return { items, failed };
+}
+
+/** A Kubernetes label selector (the parts the suites use). */
+export interface OracleSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
+/** Does a label set match a selector? (Kubernetes semantics; an absent selector matches everything.) */
+export function selectorMatches(
+  selector: OracleSelector | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (!selector) return true;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const value = labels[e.key];
+    const ok =
+      e.operator === 'Exists'
+        ? has
+        : e.operator === 'DoesNotExist'
+          ? !has
+          : e.operator === 'In'
+            ? has && (e.values ?? []).includes(value as string)
+            : !has || !(e.values ?? []).includes(value as string);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** The namespaces (sorted) whose labels match the selector, optionally only among `among` (an explicit list). */
+export function selectNamespaces(
+  namespaces: ReadonlyMap<string, NamespaceMeta>,
+  selector: OracleSelector | undefined,
+  among?: readonly string[],
+): string[] {
+  return [...namespaces.values()]
+    .filter((n) => (among === undefined || among.includes(n.name)) && selectorMatches(selector, n.labels))
+    .map((n) => n.name)
+    .sort();
+}
+
+/** A KollectClusterInventory as the suites declare it (SEED-SPEC §3.7, §6.3). */
+export interface OracleClusterInventory {
+  /** Its cluster targets (kind `KollectClusterTarget`); the plan orders them by name. */
+  targets: OracleTarget[];
+  /** `spec.namespaces` ∩ `spec.namespaceSelector`, resolved by the suite ({@link selectNamespaces}). */
+  namespaces: readonly string[];
+  dedupe: 'keepAll' | 'byResourceUID';
+}
+
+/**
+ * The rows of a cluster roll-up (SEED-SPEC §6.3): for each of its targets in name order, the rows
+ * of the objects the target collects inside the inventory's namespaces; `keepAll` keeps them all
+ * (one per target and object), `byResourceUID` keeps one per (namespace, uid) — the seed's
+ * "concatenate the targets in order, keep the last". Every target's row of one object comes from
+ * the same object version, so the order alone decides: the target with the greater name wins.
+ */
+export function expectedClusterRows(
+  inv: OracleClusterInventory,
+  objectsByKind: ReadonlyMap<string, readonly ApiObject[]>,
+  namespaces: ReadonlyMap<string, NamespaceMeta>,
+): Item[] {
+  const ordered = [...inv.targets].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rows: Item[] = [];
+  for (const t of ordered) {
+    for (const obj of objectsByKind.get(kindKey(t.profile)) ?? []) {
+      if (!inv.namespaces.includes(obj.metadata.namespace ?? 'default')) continue;
+      if (!collects(t, obj, namespaces)) continue;
+      rows.push(itemOf(t, obj, t.profile.attributes(obj)));
+    }
+  }
+  if (inv.dedupe === 'keepAll') return rows;
+  const last = new Map<string, Item>();
+  for (const r of rows) last.set(`${r.namespace}\u0000${r.uid}`, r);
+  return [...last.values()];
 }
 
 /** The identity of a row: `(targetNamespace, targetName, uid)`. */
