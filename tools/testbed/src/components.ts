@@ -179,7 +179,8 @@ export function componentDir(c: ComponentDef): string {
   return join(cacheRoot(), `${c.name}-${c.version}`);
 }
 
-function isBuilt(c: ComponentDef): boolean {
+/** True when the component's cache entry is complete (BUILD-OK written last). */
+export function isBuilt(c: ComponentDef): boolean {
   return existsSync(join(componentDir(c), 'BUILD-OK'));
 }
 
