@@ -118,14 +118,33 @@ interface InventoryState {
   exportCostMs: number;
 }
 
-const PERSIST_CONCURRENCY = 256;
+/** KV writes of one flush in flight at once. */
+const PERSIST_CONCURRENCY = 1024;
 
-async function inBatches<T>(
+/**
+ * Run `fn` over `items` with at most `limit` in flight — a sliding window, not batches that each
+ * wait for their slowest write. Starts synchronously (the first `limit` writes leave in one socket
+ * write); rejects with the first failure once everything started has settled.
+ */
+async function inWindow<T>(
   items: readonly T[],
-  size: number,
+  limit: number,
   fn: (t: T) => Promise<unknown>,
 ): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure) throw failure.err;
 }
 
 /**
@@ -203,8 +222,10 @@ export class PartitionWorker {
       durable: `aggregator-p${this.partition}`,
       filterSubjects: names.subject(subjects.rowsOfPartition(this.partition)),
       handler: (m) => this.#onRow(m),
-      concurrency: 512,
-      batch: 500,
+      // Rows in flight = the size of a group commit (every row applied while a flush runs rides on
+      // the next one): larger commits mean fewer serial flush rounds per row.
+      concurrency: 2048,
+      batch: 1000,
       maxAckPending: 5000,
       ackWaitMs: this.#ctx.cfg.rowsAckWaitMs,
       maxDeliver: 20,
@@ -284,7 +305,7 @@ export class PartitionWorker {
       if (inv.table.dirty.size === 0) continue;
       const keys = takeDirty(inv.table);
       try {
-        await inBatches(keys, PERSIST_CONCURRENCY, async (rk) => {
+        await inWindow(keys, PERSIST_CONCURRENCY, async (rk) => {
           const kvKey = rowKvKey(this.partition, inv.key, rk);
           const row = persistedRow(inv.table, rk);
           if (row) {
@@ -694,7 +715,7 @@ export class PartitionWorker {
   async #purge(inv: InventoryState): Promise<void> {
     if (this.#ctx.view(inv.key)) return;
     const { writer } = this.#ctx;
-    await inBatches([...inv.persisted], PERSIST_CONCURRENCY, (rk) =>
+    await inWindow([...inv.persisted], PERSIST_CONCURRENCY, (rk) =>
       writer.delete(this.fence, rowKvKey(this.partition, inv.key, rk)),
     );
     await writer.delete(this.fence, exportKvKey(this.partition, inv.key));

@@ -86,6 +86,8 @@ export class ExtractorService {
   #unobserve: (() => void) | undefined;
   #stateKv: JsonKv<unknown> | undefined;
   readonly #inflight = new Map<number, number>();
+  /** Object messages handed over in this event-loop turn, extracted together by {@link #runBatch}. */
+  #batch: { m: ConsumedMessage; resolve: () => void; reject: (err: unknown) => void }[] = [];
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #stopCtl = new AbortController();
   /** Replays in progress by this replica, by GVR, with their abort handle. */
@@ -220,7 +222,39 @@ export class ExtractorService {
     });
   }
 
-  async #onObject(m: ConsumedMessage): Promise<void> {
+  /**
+   * The consumer's handler. Messages are not extracted one by one as they are handed over but
+   * together, once per event-loop turn (see {@link #runBatch}); each message still gets its own
+   * outcome — acked after its own rows were acknowledged, NAKed or TERMed on its own failure.
+   */
+  #onObject(m: ConsumedMessage): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#batch.push({ m, resolve, reject });
+      if (this.#batch.length === 1) setImmediate(() => this.#runBatch());
+    });
+  }
+
+  /**
+   * Extract every message received in this event-loop turn and publish all their rows in one
+   * synchronous pass: the client writes them to the socket in one write instead of one per
+   * object, and the acks that follow go out together too — per-object socket writes were the
+   * largest cost of a busy extractor. Rows are still published and acknowledged per message.
+   */
+  #runBatch(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    for (const e of batch) {
+      let p: Promise<void>;
+      try {
+        p = this.#extractObject(e.m);
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(e.resolve, e.reject);
+    }
+  }
+
+  async #extractObject(m: ConsumedMessage): Promise<void> {
     const x = this.#x as ExtractionPlan;
     const gen = x.plan.generation;
     this.#inflight.set(gen, (this.#inflight.get(gen) ?? 0) + 1);

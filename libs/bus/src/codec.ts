@@ -17,7 +17,22 @@ export function decodeJson<T = unknown>(data: Uint8Array, where: string): T {
   }
 }
 
-const KEY_SAFE = /^[A-Za-z0-9_-]$/;
+/** `A-Z a-z 0-9 _ -`: kept as they are in a KV key segment. */
+function keySafe(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x5f ||
+    c === 0x2d
+  );
+}
+const ALL_KEY_SAFE = /^[A-Za-z0-9_-]+$/;
+/** `=HH` of every ASCII code (the escape of an unsafe ASCII character is one byte). */
+const ASCII_ESCAPE = Array.from(
+  { length: 128 },
+  (_, b) => '=' + b.toString(16).toUpperCase().padStart(2, '0'),
+);
 
 /**
  * Encode one arbitrary string as one KV key segment, losslessly. KV keys allow only
@@ -27,12 +42,27 @@ const KEY_SAFE = /^[A-Za-z0-9_-]$/;
  */
 export function encodeKvSegment(value: string): string {
   if (value === '') return '=';
+  // Most segments (uids, partitions, plain names) need no escaping. The aggregator encodes a
+  // key for every row it persists, so the rest is a scan over char codes, not a regex and an
+  // encoder call per character.
+  if (ALL_KEY_SAFE.test(value)) return value;
   let out = '';
-  for (const ch of value) {
-    if (KEY_SAFE.test(ch)) out += ch;
-    else for (const b of encoder.encode(ch)) out += '=' + b.toString(16).toUpperCase().padStart(2, '0');
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (keySafe(c)) continue;
+    out += value.slice(from, i);
+    if (c < 0x80) {
+      out += ASCII_ESCAPE[c] as string;
+    } else {
+      // One code point (a surrogate pair takes two code units), as its UTF-8 bytes.
+      const cp = value.codePointAt(i) as number;
+      for (const b of encoder.encode(String.fromCodePoint(cp))) out += '=' + b.toString(16).toUpperCase();
+      if (cp > 0xffff) i++;
+    }
+    from = i + 1;
   }
-  return out;
+  return out + value.slice(from);
 }
 
 /** Inverse of {@link encodeKvSegment}. Throws on a malformed segment. */

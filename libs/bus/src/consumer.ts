@@ -279,6 +279,18 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
   let readyResolve!: () => void;
   const readyP = new Promise<void>((r) => (readyResolve = r));
   const running = new Set<Promise<void>>();
+  // Handlers in progress with their start time: one timer sends `working()` for the long ones
+  // (a timer per message costs more than the handler on a busy consumer).
+  const inProgress = new Map<JsMsg, number>();
+  const workingEvery = opts.autoWorking === false ? undefined : Math.max(200, Math.floor(ackWaitMs / 3));
+  const workingTimer =
+    workingEvery === undefined
+      ? undefined
+      : setInterval(() => {
+          const due = performance.now() - workingEvery;
+          for (const [m, since] of inProgress) if (since <= due) m.working();
+        }, workingEvery);
+  workingTimer?.unref();
   let advisorySub: Subscription | undefined;
   let bind: ConsumerBindState = { bound: false };
 
@@ -384,10 +396,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
       stats.redeliveries++;
       emit({ type: 'redelivery', streamSeq: seq, deliveryCount: count });
     }
-    const autoWorking =
-      opts.autoWorking === false
-        ? undefined
-        : setInterval(() => m.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
+    if (workingEvery !== undefined) inProgress.set(m, performance.now());
     try {
       await opts.handler(wrap(m));
       m.ack();
@@ -434,7 +443,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
         );
       }
     } finally {
-      if (autoWorking) clearInterval(autoWorking);
+      inProgress.delete(m);
     }
   };
 
@@ -551,6 +560,9 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     })().catch(() => undefined);
 
     const slots = new Set<Promise<void>>();
+    // Woken by the next handler to finish (a Promise.race over every slot per message would
+    // attach a reaction to each running handler every time: O(concurrency) per message).
+    let slotFreed: (() => void) | undefined;
     for await (const m of messages) {
       if (stopCtl.signal.aborted) {
         // Buffered but not started: hand it back at once instead of waiting for ack wait.
@@ -563,8 +575,11 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
       void p.finally(() => {
         slots.delete(p);
         running.delete(p);
+        const wake = slotFreed;
+        slotFreed = undefined;
+        wake?.();
       });
-      if (slots.size >= concurrency) await Promise.race(slots);
+      while (slots.size >= concurrency) await new Promise<void>((r) => (slotFreed = r));
     }
     await Promise.all([...slots]);
     current = undefined;
@@ -637,6 +652,7 @@ export function runConsumer(opts: ConsumerOptions): ConsumerRunner {
     .catch((err: unknown) => emit({ type: 'error', message: String(err) }))
     .finally(async () => {
       await Promise.all([...running]);
+      if (workingTimer) clearInterval(workingTimer);
       bind = { bound: false };
       advisorySub?.unsubscribe();
       connStatus.stop?.();

@@ -37,6 +37,7 @@
  * ```
  */
 export { connectBus, type Bus, type BusConnectOptions } from './connect.js';
+export { JsPublisher, publishHeaders, type JsAck, type JsPublishOptions } from './jspub.js';
 export { busNames, type BusNames } from './names.js';
 export {
   ensureTopology,

@@ -338,7 +338,7 @@ export class FencedWriter {
     const limit = this.#bus.maxPayload() - 512;
     if (data.length > limit) throw PayloadTooLarge(`KV ${this.#kv.bucket}/${key}`, data.length, limit);
     try {
-      const pa = await this.#bus.js.publish(subject, data, {
+      const pa = await this.#bus.pub.publish(subject, data, {
         headers: h,
         expect: { lastSubjectSequence: fence.token, lastSubjectSequenceSubject: this.#fenceSubject(fence) },
       });

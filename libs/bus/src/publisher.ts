@@ -1,13 +1,9 @@
 import { headers as natsHeaders, errors as natsErrors, type MsgHdrs } from '@nats-io/transport-node';
-import {
-  JetStreamApiError,
-  JetStreamError,
-  type JetStreamPublishOptions,
-  type PubAck,
-} from '@nats-io/jetstream';
+import { JetStreamApiError, JetStreamError, type JetStreamPublishOptions } from '@nats-io/jetstream';
 import { HEADERS, KollectError, redactSecrets } from '@kollect/contracts';
 import type { Bus } from './connect.js';
 import { encodeJson } from './codec.js';
+import type { JsPublishOptions } from './jspub.js';
 import { PayloadTooLarge, PublishFailed, PublishRejected } from './errors.js';
 import { injectTrace, type TraceContext } from './trace.js';
 
@@ -117,17 +113,17 @@ export async function publishBytes(
   const size = wireSize(data, h, opts);
   if (size > limit) throw PayloadTooLarge(subject, size, limit);
   const attempts = Math.max(1, opts.attempts ?? 5);
-  const popts: Partial<JetStreamPublishOptions> = {
-    ...(opts.msgId !== undefined ? { msgID: opts.msgId } : {}),
+  const popts: JsPublishOptions = {
+    ...(opts.msgId !== undefined ? { msgId: opts.msgId } : {}),
     ...(h ? { headers: h } : {}),
     ...(opts.expect ? { expect: opts.expect } : {}),
     ...(opts.ttl ? { ttl: opts.ttl } : {}),
-    ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   };
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
-      const pa: PubAck = await bus.js.publish(subject, data, popts);
+      const pa = await bus.pub.publish(subject, data, popts);
       return { subject, stream: pa.stream, seq: pa.seq, duplicate: pa.duplicate };
     } catch (err) {
       last = err;

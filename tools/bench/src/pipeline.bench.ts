@@ -91,6 +91,15 @@ function start(app: string): ChildProcess {
   procs.push(p);
   return p;
 }
+/** CPU time (user + system, ms) a process has used so far (0 when unknown). */
+const cpuMs = (p: ChildProcess): number => {
+  try {
+    const f = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return 0;
+  }
+};
 const rssMb = (p: ChildProcess): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'));
   return Math.round(Number(m?.[1] ?? 0) / 1024);
@@ -280,10 +289,11 @@ try {
     }
   }, 600_000);
   const extMs = performance.now() - t;
+  const extCpu = cpuMs(ext);
   await until(() => last.get(X_INV.name)?.itemCount === OBJECTS, 600_000);
   const endToEndMs = performance.now() - t;
   console.log(
-    `extractor: ${OBJECTS} objects in ${Math.round(extMs)} ms = ${rate(OBJECTS, extMs)} objects (1 replica; incl. startup)`,
+    `extractor: ${OBJECTS} objects in ${Math.round(extMs)} ms = ${rate(OBJECTS, extMs)} objects (1 replica; incl. startup); CPU ${Math.round(extCpu)} ms = ${Math.round((extCpu / OBJECTS) * 1000)} ms per 1k objects (incl. startup)`,
   );
   console.log(
     `extractor+aggregator: first complete export of ${OBJECTS} rows after ${Math.round(endToEndMs)} ms`,
@@ -291,6 +301,7 @@ try {
 
   // ---- aggregator: rows/s for rows published directly to one partition
   t = performance.now();
+  const aggCpu0 = cpuMs(agg);
   for (let i = 0; i < ROWS; i++) {
     const uid = `r-${i}`;
     const row: RowMessage = {
@@ -321,15 +332,21 @@ try {
   const pubMs = performance.now() - t;
   await until(() => last.get(R_INV.name)?.itemCount === ROWS, 600_000);
   const aggMs = performance.now() - t;
+  const aggCpu = cpuMs(agg) - aggCpu0;
   console.log(
-    `aggregator: ${ROWS} rows applied+persisted+exported in ${Math.round(aggMs)} ms = ${rate(ROWS, aggMs)} rows (publishing took ${Math.round(pubMs)} ms)`,
+    `aggregator: ${ROWS} rows applied+persisted+exported in ${Math.round(aggMs)} ms = ${rate(ROWS, aggMs)} rows (publishing took ${Math.round(pubMs)} ms); CPU ${Math.round(aggCpu)} ms = ${Math.round((aggCpu / ROWS) * 1000)} ms per 1k rows`,
   );
   console.log(
     `memory (VmRSS): aggregator ${rssMb(agg)} MB with ${OBJECTS + ROWS} rows; extractor ${rssMb(ext)} MB`,
   );
 
-  // ---- takeover: kill, start another, time the partition load
-  agg.kill('SIGKILL');
+  // ---- takeover: kill, start another, time the partition load. A profiled run stops it with
+  // SIGTERM instead (a SIGKILLed process writes no profile; the handover is then the graceful one).
+  const profiling = (process.env['BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof');
+  if (profiling) {
+    agg.kill('SIGTERM');
+    await new Promise((r) => (agg.exitCode !== null ? r(null) : agg.once('exit', r)));
+  } else agg.kill('SIGKILL');
   await sleep(200);
   t = performance.now();
   const agg2 = start('aggregator');

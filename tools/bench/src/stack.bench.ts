@@ -9,7 +9,9 @@
  *
  * each with a ratio against a baseline measured in the same run on the same messages: a bare
  * durable consumer (the same runner, a no-op handler) draining the same stream — the bus floor of
- * this machine. Then the resident memory (VmRSS, peak VmHWM) of every service with the 10k objects
+ * this machine —, and the CPU the service used per 1,000 messages over the same span (user +
+ * system from /proc: unlike throughput, it hardly moves with what else the machine runs). Then
+ * the resident memory (VmRSS, peak VmHWM) of every service with the 10k objects
  * in the pipeline.
  *
  *   npm run testbed -- up nats kube-apiserver && eval "$(npm run -s testbed -- env)"
@@ -90,16 +92,35 @@ function deployment(i: number): Manifest {
   };
 }
 
-/** Poll a durable's progress; resolves with the time of its first ack and of the drain. */
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (0 when unknown). Unlike
+ * throughput, CPU per message barely moves with the load other work puts on the machine.
+ */
+function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    // Fields after the command (which may contain spaces) start at state: utime and stime are 14 and 15.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Poll a durable's progress; resolves with the time of its first ack and of the drain, and the
+ * CPU the process `pid()` used in between.
+ */
 async function drained(
   bus: Bus,
   stream: string,
   durables: () => Promise<string[]>,
   total: number,
   timeoutMs: number,
-): Promise<{ firstMs: number; endMs: number; ackedAtFirst: number }> {
+  pid: () => number | undefined = () => undefined,
+): Promise<{ firstMs: number; endMs: number; ackedAtFirst: number; cpuMs: number }> {
   const end = Date.now() + timeoutMs;
-  let first: { at: number; acked: number } | undefined;
+  let first: { at: number; acked: number; cpu: number } | undefined;
   for (;;) {
     let acked = 0;
     let pending = 0;
@@ -115,9 +136,9 @@ async function drained(
       }
     }
     const now = performance.now();
-    if (any && acked > 0 && !first) first = { at: now, acked };
+    if (any && acked > 0 && !first) first = { at: now, acked, cpu: cpuMs(pid()) };
     if (any && first && pending === 0 && acked >= total)
-      return { firstMs: first.at, endMs: now, ackedAtFirst: first.acked };
+      return { firstMs: first.at, endMs: now, ackedAtFirst: first.acked, cpuMs: cpuMs(pid()) - first.cpu };
     if (Date.now() > end)
       throw new Error(`${stream}: not drained within ${timeoutMs} ms (acked ${acked}, pending ${pending})`);
     await sleep(25);
@@ -249,7 +270,9 @@ try {
   let firstObj: number | undefined;
   for (;;) {
     const si = await bus.jsm.streams.info(bn.streams.objects);
-    if (si.state.messages > 0 && firstObj === undefined) firstObj = performance.now();
+    // A log already complete at the first look gives no start time: count from the stack start.
+    if (si.state.messages > 0 && si.state.messages < OBJECTS && firstObj === undefined)
+      firstObj = performance.now();
     if (si.state.messages >= OBJECTS) break;
     await sleep(25);
   }
@@ -262,20 +285,34 @@ try {
 
   // 2. extractor alone on the full object log, against the bus floor on the same messages
   const objFloor = await baseline(bus, prefix, bn.streams.objects, OBJECTS);
-  await stack.addReplica('extractor');
-  const x = await drained(bus, bn.streams.objects, async () => ['extractor'], OBJECTS, 600_000);
+  const extractorName = await stack.addReplica('extractor');
+  const x = await drained(
+    bus,
+    bn.streams.objects,
+    async () => ['extractor'],
+    OBJECTS,
+    600_000,
+    () => stack?.service(extractorName).pid,
+  );
   const extractorRate = perSec(OBJECTS - x.ackedAtFirst, x.endMs - x.firstMs);
 
   // 3. aggregator alone on the full row stream
   const rowsFloor = await baseline(bus, prefix, bn.streams.rows, OBJECTS);
-  await stack.addReplica('aggregator');
+  const aggregatorName = await stack.addReplica('aggregator');
   const aggDurables = async (): Promise<string[]> => {
     const out: string[] = [];
     for await (const ci of bus.jsm.consumers.list(bn.streams.rows))
       if (ci.name.startsWith('aggregator-')) out.push(ci.name);
     return out;
   };
-  const a = await drained(bus, bn.streams.rows, aggDurables, OBJECTS, 600_000);
+  const a = await drained(
+    bus,
+    bn.streams.rows,
+    aggDurables,
+    OBJECTS,
+    600_000,
+    () => stack?.service(aggregatorName).pid,
+  );
   const aggRate = perSec(OBJECTS - a.ackedAtFirst, a.endMs - a.firstMs);
   const exportStart = performance.now();
   while ((feed.table(INVENTORY)?.itemCount ?? 0) < OBJECTS) {
@@ -285,14 +322,20 @@ try {
   const exportMs = performance.now() - a.firstMs;
 
   console.log('');
-  console.log('stage        throughput          baseline (bus floor)   ratio');
-  const line = (stage: string, rate: number, floor: number | undefined, unit: string): void =>
+  console.log('stage        throughput          baseline (bus floor)   ratio   CPU ms per 1k');
+  const line = (
+    stage: string,
+    rate: number,
+    floor: number | undefined,
+    unit: string,
+    cpuPer1k?: number,
+  ): void =>
     console.log(
-      `${stage.padEnd(12)} ${`${fmt(rate)} ${unit}`.padEnd(19)} ${floor ? `${fmt(floor)} msgs/s`.padEnd(22) : '-'.padEnd(22)} ${floor ? (rate / floor).toFixed(2) : '-'}`,
+      `${stage.padEnd(12)} ${`${fmt(rate)} ${unit}`.padEnd(19)} ${floor ? `${fmt(floor)} msgs/s`.padEnd(22) : '-'.padEnd(22)} ${(floor ? (rate / floor).toFixed(2) : '-').padEnd(7)} ${cpuPer1k !== undefined ? fmt(cpuPer1k) : '-'}`,
     );
   line('watcher', watcherRate, undefined, 'objects/s');
-  line('extractor', extractorRate, objFloor, 'objects/s');
-  line('aggregator', aggRate, rowsFloor, 'rows/s');
+  line('extractor', extractorRate, objFloor, 'objects/s', (x.cpuMs / (OBJECTS - x.ackedAtFirst)) * 1000);
+  line('aggregator', aggRate, rowsFloor, 'rows/s', (a.cpuMs / (OBJECTS - a.ackedAtFirst)) * 1000);
   console.log(`aggregator: first ack → complete export of ${fmt(OBJECTS)} rows in ${fmt(exportMs)} ms`);
   console.log('');
   console.log(`memory at ${fmt(OBJECTS)} objects   VmRSS     peak (VmHWM)`);
