@@ -32,7 +32,7 @@ import {
   type Manifest,
   type ServiceKind,
 } from '@kollect/stack';
-import { AuditLog } from '../support/audit.js';
+import { AuditLog, type AuditMark } from '../support/audit.js';
 import { requireTestbed, testbedEnv } from '../support/testbed.js';
 import {
   diffRows,
@@ -271,6 +271,24 @@ export class World {
     const targets = this.targetsOf(inv);
     const objects = await this.objects(targets.map((t) => t.profile));
     return expectedRows(targets, objects, await this.namespaceMeta(), previous);
+  }
+
+  /**
+   * Wait until the apiserver's audit log holds every request completed before this call — the
+   * signal to read it on, instead of a fixed sleep: a marker request (a LIST with a label selector
+   * no object carries) is made now, and its event must appear after `since`.
+   */
+  async auditCaughtUp(since: AuditMark, timeoutMs = 30_000): Promise<void> {
+    const marker = `kollect-e2e-audit-${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 4).toString(36)}`;
+    await this.kube.request('GET', `/api/v1/namespaces/${this.ns.system}/configmaps?labelSelector=${marker}`);
+    const end = Date.now() + timeoutMs;
+    while (!this.audit.eventsSince(since).some((e) => e.requestURI.includes(marker))) {
+      if (Date.now() > end)
+        throw new Error(
+          `the audit log ${this.audit.path} did not record the marker request within ${timeoutMs} ms`,
+        );
+      await sleep(100);
+    }
   }
 
   table(inv: InventoryRef): InventoryTable | undefined {

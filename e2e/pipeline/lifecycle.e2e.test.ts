@@ -13,7 +13,6 @@ import { rowKeyOf, rowKeyString, type Item } from '@kollect/contracts';
 import { deployment } from '@kollect/demo';
 import { hasTestbed } from '../support/testbed.js';
 import {
-  sleep,
   startWorld,
   teamInventory,
   testDeployment,
@@ -66,7 +65,7 @@ run('pipeline: rows and snapshot diffs follow the apiserver', () => {
       expect(t.rows.size).toBeGreaterThan(0);
     }
     // The audit log is where the zero-LIST proof below looks: it must see the watcher's initial lists.
-    await sleep(500);
+    await w.auditCaughtUp(listMarkBeforeStart!);
     expect(w.audit.watcherLists(listMarkBeforeStart!, 'deployments', w.ns.all).length).toBeGreaterThan(0);
   });
 
@@ -199,7 +198,8 @@ run('pipeline: rows and snapshot diffs follow the apiserver', () => {
     for (const i of t.rows.values())
       if (i.targetName !== 'web-deployments') expect(before.get(rowKeyString(rowKeyOf(i)))).toEqual(i);
 
-    await sleep(1000); // the audit log is written as responses complete
+    // Read the log once it holds every request made until now (it is written as responses complete).
+    await w.auditCaughtUp(mark);
     const lists = w.audit.watcherLists(mark, 'deployments', w.ns.all);
     expect(lists.map((e) => e.requestURI)).toEqual([]);
   });
