@@ -434,4 +434,89 @@ describe('aggregator service', () => {
     expect(checksumItems(full.upserts)).toBe(body.snapshot.checksum);
     expect(full.upserts).toHaveLength(5);
   });
+
+  it('a deleted inventory: its last export is marked final, so is the full snapshot served for it, and once it left the plan a full request gets NotFound', async () => {
+    const { pb, reader, invA, invB, plan } = await setup('agg7');
+    const statuses = await statusReader(pb);
+    await aggregator(pb, 'final');
+    const items = Array.from({ length: 4 }, (_, i) =>
+      deploymentItem('team-a', 'deployments', `d${i}`, { i }),
+    );
+    await send(
+      pb,
+      items.map((it) => row(invA, 'upsert', it)),
+    );
+    expect(await waitFor(() => reader.last(invA)?.itemCount === 4, 30_000)).toBe(true);
+    expect(reader.of(invA).every((m) => m.final === undefined)).toBe(true);
+    const request = async (): Promise<{
+      ok: boolean;
+      reason?: string;
+      snapshot?: { final?: string; exportGeneration: number; objectRef: { name: string } };
+    }> => {
+      const reply = await pb.bus.nc.request(
+        pb.names.subject(subjects.fullSnapshotRequest(CLUSTER, invA)),
+        undefined,
+        { timeout: 5_000 },
+      );
+      return JSON.parse(new TextDecoder().decode(reply.data)) as Awaited<ReturnType<typeof request>>;
+    };
+    expect((await request()).snapshot?.final).toBeUndefined();
+
+    // The controller's plan for a deleted inventory: `deleting`, no targets left.
+    const deleting = (generation: number, keepA: boolean): CompiledPlan => ({
+      ...plan,
+      generation,
+      inventories: plan.inventories.flatMap((i) =>
+        inventoryKey(i.ref) !== inventoryKey(invA)
+          ? [i]
+          : keepA
+            ? [{ ...i, targets: [], deleting: true as const }]
+            : [],
+      ),
+    });
+    await pb.putPlan(deleting(2, true));
+    expect(await waitFor(() => reader.last(invA)?.final !== undefined, 30_000)).toBe(true);
+    const last = reader.last(invA)!;
+    expect(last).toMatchObject({ final: 'inventory-deleted', itemCount: 0, upserts: [] });
+    expect(last.deletes.map((k) => k.uid).sort()).toEqual(items.map((i) => i.uid).sort());
+    expect(
+      await waitFor(
+        () =>
+          statuses.some(
+            (r) =>
+              inventoryKey(r.inventory) === inventoryKey(invA) &&
+              r.finalExportGeneration === last.exportGeneration,
+          ),
+        30_000,
+      ),
+    ).toBe(true);
+    // A sink catching up asks for "the current state": it is told that the inventory ended.
+    const served = await request();
+    expect(served).toMatchObject({
+      ok: true,
+      snapshot: { final: 'inventory-deleted', exportGeneration: last.exportGeneration },
+    });
+    const store = await pb.bus.objm.open(pb.names.buckets.full);
+    const stored = JSON.parse(
+      new TextDecoder().decode((await store.getBlob(served.snapshot!.objectRef.name))!),
+    ) as { final?: string; upserts: Item[] };
+    expect(stored).toMatchObject({ final: 'inventory-deleted', upserts: [] });
+
+    // The finalizer is gone, the inventory leaves the plan: the partition's owner says NotFound
+    // at once (no sink waits out its request deadline), and nothing more is published for it.
+    await pb.putPlan(deleting(3, false));
+    let gone: Awaited<ReturnType<typeof request>> | undefined;
+    expect(
+      await waitFor(async () => {
+        gone = await request().catch(() => undefined);
+        return gone?.ok === false;
+      }, 30_000),
+    ).toBe(true);
+    expect(gone).toMatchObject({ ok: false, reason: 'NotFound' });
+    expect(reader.last(invA)?.exportGeneration).toBe(last.exportGeneration);
+    // The other inventory is unaffected.
+    await send(pb, [row(invB, 'upsert', deploymentItem('team-b', 'deployments', 'b1', { i: 1 }))]);
+    expect(await waitFor(() => reader.last(invB)?.itemCount === 1, 30_000)).toBe(true);
+    expect(reader.last(invB)?.final).toBeUndefined();
+  });
 });

@@ -40,6 +40,7 @@ import {
 import {
   BUS_SCHEMA_VERSION,
   defineError,
+  FINAL_INVENTORY_DELETED,
   HEADERS,
   inventoryKey,
   parseInventoryKey,
@@ -614,7 +615,13 @@ export class PartitionWorker {
       await this.#flush();
       // Export what changed first, so the full snapshot is exactly the current generation.
       await this.#exportOne(inv);
-      const full = inv.pending ? null : fullSnapshot(inv.state, inv.table, inv.view);
+      const current = inv.pending ? null : fullSnapshot(inv.state, inv.table, inv.view);
+      // The full snapshot of a deleted inventory's final generation is final too: a sink that
+      // asks for it (a gap, a restart) must learn that the inventory ended, not that it is empty.
+      const full =
+        current && inv.finalExportGeneration === current.exportGeneration
+          ? { ...current, final: FINAL_INVENTORY_DELETED }
+          : current;
       if (!full) {
         return {
           ok: false,

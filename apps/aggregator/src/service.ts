@@ -18,6 +18,8 @@ import {
 import {
   decodeToken,
   inventoryKey,
+  parseInventoryKey,
+  partitionOf,
   redactSecrets,
   subjects,
   watchSyncFilter,
@@ -284,7 +286,19 @@ export class AggregatorService {
     const key = decodeToken(tokens[1] as string);
     if (cluster !== plan.settings.cluster) return undefined;
     const view = this.#views.get(key);
-    if (!view) return undefined;
+    if (!view) {
+      // Not in the plan: deleted (its final export, if any, is history) or not seen yet. The
+      // owner of the partition it would hash to says so, and a sink fails fast (transient, it
+      // writes nothing) instead of waiting out its request deadline; other replicas stay silent.
+      let ref;
+      try {
+        ref = parseInventoryKey(key);
+      } catch {
+        return undefined;
+      }
+      if (!this.#workers.has(partitionOf(ref, plan.settings.partitions))) return undefined;
+      return { ok: false, reason: 'NotFound', message: `inventory ${key} is not in the plan` };
+    }
     const w = this.#workers.get(view.inventory.partition);
     return w ? w.serveFull(key) : undefined;
   }

@@ -197,6 +197,24 @@ describe('snapshot generations', () => {
     expect(nextSnapshot(INITIAL_EXPORT_STATE, t, inventoryView(held, TEAM_A), new Date(NOW))).toBeNull();
   });
 
+  it('the export under a deleting plan deletes every row and is marked final; no other export is', () => {
+    const t = createTable();
+    applyRow(t, upsert(TEAM_A, item('team-a', 'web', 'u1'), 1), { nowMs: NOW });
+    applyRow(t, upsert(TEAM_A, item('team-a', 'api', 'u2'), 2), { nowMs: NOW });
+    const { state, msg } = exportNow(INITIAL_EXPORT_STATE, t, view1);
+    expect(msg?.final).toBeUndefined();
+    // What the controller publishes for a deleted inventory: no targets, `deleting`.
+    const p2 = plan(2, [], [inventory(TEAM_A, [], { deleting: true })]);
+    const v2 = inventoryView(p2, TEAM_A);
+    retainAccepted(t, v2, NOW);
+    const last = exportNow(state, t, v2);
+    expect(last.msg).toMatchObject({ final: 'inventory-deleted', itemCount: 0, upserts: [] });
+    expect(last.msg?.deletes.map((k) => k.uid).sort()).toEqual(['u1', 'u2']);
+    // Forced full re-export (takeover without trusted marks) of a deleting inventory: final too.
+    const full = nextSnapshot(state, t, v2, new Date(NOW), { full: true });
+    expect(full?.message).toMatchObject({ kind: 'full', final: 'inventory-deleted', upserts: [] });
+  });
+
   it('a removed target’s rows leave with the next diff', () => {
     const t = createTable();
     applyRow(t, upsert(TEAM_A, item('team-a', 'web', 'u1'), 1), { nowMs: NOW });

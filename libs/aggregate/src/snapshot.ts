@@ -1,5 +1,6 @@
 import {
   compareUtf8,
+  FINAL_INVENTORY_DELETED,
   formatRfc3339Nano,
   itemJson,
   parseRowKeyString,
@@ -74,6 +75,9 @@ export interface PreparedExport {
  * item, no deletes: sinks replace their state) — the recovery path when the previous owner's
  * export marks cannot be trusted.
  *
+ * Under a plan where the inventory is `deleting` (no targets left, so every row is deleted) the
+ * message carries `final: 'inventory-deleted'`: the caller publishes exactly one such export.
+ *
  * Nothing is exported while the inventory is held by the plan (`hold`: suspended, scope denied).
  * The readiness gate and the coalescing window are the caller's business (see {@link readiness}
  * and {@link ExportScheduler}).
@@ -119,6 +123,8 @@ export function nextSnapshot(
     exportedAt,
     upserts,
     deletes,
+    // The last export of a deleted inventory says so: non-relational sinks must not apply it.
+    ...(view.inventory.deleting ? { final: FINAL_INVENTORY_DELETED } : {}),
   };
   return {
     message,

@@ -29,6 +29,13 @@ describe('snapshot wire format', () => {
     expect(decodeSnapshotMessage(encodeSnapshotMessage(m))).toEqual(m);
   });
 
+  it('keeps the final marker of a deleted inventory’s last export, and rejects a malformed one', () => {
+    const m: SnapshotMessage = { ...message(0), final: 'inventory-deleted' };
+    expect(decodeSnapshotMessage(encodeSnapshotMessage(m)).final).toBe('inventory-deleted');
+    expect(decodeSnapshotMessage(encodeSnapshotMessage(message(0))).final).toBeUndefined();
+    expect(() => decodeSnapshotMessage(JSON.stringify({ ...m, final: true }))).toThrow(/final/);
+  });
+
   it('rejects a message of another schema version or with a malformed delete', () => {
     const m = message(1);
     expect(() => decodeSnapshotMessage(JSON.stringify({ ...m, schemaVersion: 'v0' }))).toThrow(

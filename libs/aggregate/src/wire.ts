@@ -39,6 +39,8 @@ export function decodeSnapshotMessage(data: Uint8Array | string): SnapshotMessag
   for (const k of ['cluster', 'checksum', 'exportedAt']) {
     if (typeof v[k] !== 'string') throw new TypeError(`snapshot message: ${k} must be a string`);
   }
+  if (v['final'] !== undefined && typeof v['final'] !== 'string')
+    throw new TypeError('snapshot message: final must be a string when present');
   if (!Array.isArray(v['upserts']) || !Array.isArray(v['deletes'])) {
     throw new TypeError('snapshot message: upserts and deletes must be arrays');
   }

@@ -69,6 +69,23 @@ export interface RowMessage {
 }
 
 /**
+ * Why a snapshot is the last one of an inventory ({@link SnapshotMessage.final}).
+ * `inventory-deleted`: the KollectInventory / KollectClusterInventory is being deleted.
+ */
+export type SnapshotFinal = 'inventory-deleted';
+
+/** The value of {@link SnapshotMessage.final} on the last export of a deleted inventory. */
+export const FINAL_INVENTORY_DELETED: SnapshotFinal = 'inventory-deleted';
+
+/**
+ * Whether a snapshot is the final export of an inventory. Any value counts, also one this reader
+ * does not know yet (values may be added): the safe reading of "final" is "do not wipe".
+ */
+export function isFinalSnapshot(msg: { final?: unknown }): boolean {
+  return msg.final !== undefined && msg.final !== null;
+}
+
+/**
  * A snapshot of one inventory, generation N: the diff from N-1 plus the full-table checksum and
  * count. Public, on `kollect.snap.<cluster>.<namespace>.<inventory>`; schemaVersion is the export
  * schema version. `kind: 'full'` carries every item (a full replace).
@@ -90,10 +107,23 @@ export interface SnapshotMessage {
   deletes: RowKey[];
   /** When the diff is too large for one message, the payload lives in the object store. */
   objectRef?: { bucket: string; name: string; bytes: number };
+  /**
+   * Set only on the last export of an inventory that is being deleted (an empty generation: every
+   * row deleted), and on the full snapshot the aggregator serves for that generation. It means
+   * "this inventory ends", not "this inventory became empty": per the data contract only
+   * relational stores apply it (their rows of the inventory are removed); Git, object stores and
+   * streams keep their history and ignore it, whatever plan the reader holds. Readers treat any
+   * value as final ({@link isFinalSnapshot}). Absent on every other export.
+   */
+  final?: SnapshotFinal;
 }
 
-/** What happened to one export at one sink. */
-export type SinkOutcome = 'exported' | 'unchanged' | 'debounced' | 'failed' | 'full-requested';
+/**
+ * What happened to one export at one sink. `retained`: the final export of a deleted inventory
+ * ({@link SnapshotMessage.final}) reached a non-relational sink, which keeps its history and wrote
+ * nothing; the report names the final generation it did not apply.
+ */
+export type SinkOutcome = 'exported' | 'unchanged' | 'debounced' | 'failed' | 'full-requested' | 'retained';
 
 /** A sink worker's report for the controller (CR status `sinkExports[]`), on `kollect.status.sink.<cluster>`. */
 export interface SinkStatusReport {

@@ -89,8 +89,11 @@ export function applySinkReport(prev: SinkExportState | undefined, r: SinkStatus
       base.message = r.message ?? 'export failed';
       return base;
     case 'full-requested':
+    case 'retained':
     default:
-      // The sink will apply the full snapshot and report again; the condition stays as it was.
+      // full-requested: the sink will apply the full snapshot and report again. retained: the
+      // final export of a deleted inventory, left unapplied by a sink that keeps its history.
+      // Either way the condition stays as it was.
       return base;
   }
 }

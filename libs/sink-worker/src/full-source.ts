@@ -48,6 +48,9 @@ export class BusFullSnapshotSource implements FullSnapshotSource {
       }
       if (!reply.ok) {
         last = `${reply.reason}: ${reply.message}`;
+        // Not in the aggregator's plan: a deleted inventory (nothing to write, ever) or one the
+        // aggregator has not seen yet. Either way there is no snapshot: fail (transient) without
+        // writing anything, and let redelivery ask again.
         if (reply.reason === 'NotFound') break;
         await sleep(reply.retryAfterMs ?? 1000);
         continue;
@@ -58,6 +61,9 @@ export class BusFullSnapshotSource implements FullSnapshotSource {
         await sleep(1000);
         continue;
       }
+      // The final generation of a deleted inventory says so (in the stub and in the stored
+      // message): the runner must not write it to a backend that keeps its history.
+      const final = reply.snapshot.final ?? msg.final;
       return {
         inventory: msg.inventory,
         cluster: msg.cluster,
@@ -66,6 +72,7 @@ export class BusFullSnapshotSource implements FullSnapshotSource {
         checksum: msg.checksum,
         exportedAt: msg.exportedAt,
         items: msg.upserts,
+        ...(final !== undefined ? { final } : {}),
       };
     }
     throw FullSnapshotUnavailable(inventoryKey(inventory), last);

@@ -266,6 +266,7 @@ export class SinkHost {
     }
     const out = await runner.handle(msg);
     this.report(msg.inventory, out);
+    if (out.outcome === 'retained') this.states.delete(inventoryKey(msg.inventory));
     if (out.outcome === 'exported' || out.outcome === 'unchanged') {
       this.states.set(inventoryKey(msg.inventory), {
         generation: msg.generation,
@@ -297,6 +298,13 @@ export class SinkHost {
             message: out.error.message,
           }
         : undefined);
+    const retained =
+      out.outcome === 'retained'
+        ? {
+            reason: 'InventoryDeleted',
+            message: `the inventory is being deleted; this ${this.compiled.type} sink keeps its history and did not apply the final empty export ${out.exportGeneration}`,
+          }
+        : undefined;
     const r: SinkStatusReport = {
       schemaVersion: BUS_SCHEMA_VERSION,
       cluster: this.ctx.cluster,
@@ -308,6 +316,7 @@ export class SinkHost {
       itemCount: out.itemCount,
       outcome: out.outcome,
       ...(e ? { errorClass: e.errorClass, reason: e.reason, message: redactSecrets(e.message) } : {}),
+      ...(retained ?? {}),
       durationMs: out.durationMs,
       bytes: out.bytes,
       at: formatRfc3339Nano(new Date()),

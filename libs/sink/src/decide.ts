@@ -54,3 +54,14 @@ export function planApply(input: ApplyInput): ApplyPlan {
   if (caps.diffNeedsBase && !input.haveBase) return { action: 'replace-from-full', why: 'needs-base' };
   return { action: 'apply-diff' };
 }
+
+/**
+ * Whether a backend applies the final export of a deleted inventory (`SnapshotMessage.final`).
+ * CONTRACT.md "Deletes and empty inventories": deleting a KollectInventory removes its relational
+ * rows; Git/S3 history and streams are left. So only `relational` backends apply it; for every
+ * other kind the framework acknowledges it without touching the backend — whatever the worker's
+ * plan says at that moment (the plan and the snapshot stream are watched independently).
+ */
+export function appliesFinalExport(caps: Pick<SinkCapabilities, 'kind'>): boolean {
+  return caps.kind === 'relational';
+}

@@ -41,9 +41,19 @@ function item(uid: string, image = 'nginx:1'): Item {
 class Model implements FullSnapshotSource {
   gens: Item[][] = [[]];
   fetches = 0;
+  /** The final (empty) generation once the inventory was deleted. */
+  finalGen: number | undefined;
   push(items: Item[]): number {
     this.gens.push(sortItems(items));
     return this.gens.length - 1;
+  }
+  /** The inventory is deleted: one last, empty generation marked final. */
+  pushFinal(): number {
+    this.finalGen = this.push([]);
+    return this.finalGen;
+  }
+  private fin(g: number): { final?: 'inventory-deleted' } {
+    return g === this.finalGen ? { final: 'inventory-deleted' } : {};
   }
   full(g: number): FullSnapshot {
     const items = this.gens[g] as Item[];
@@ -55,6 +65,7 @@ class Model implements FullSnapshotSource {
       checksum: checksumItems(items),
       exportedAt: `t${g}`,
       items,
+      ...this.fin(g),
     };
   }
   msg(g: number, kind: 'diff' | 'full' = 'diff'): SnapshotMessage {
@@ -82,6 +93,7 @@ class Model implements FullSnapshotSource {
       exportedAt: `t${g}`,
       upserts,
       deletes,
+      ...this.fin(g),
     };
   }
   async fetch(_c: string, _i: InventoryRef, atLeast: number): Promise<FullSnapshot> {
@@ -100,12 +112,16 @@ class MemorySink implements Sink {
   ops: string[] = [];
   failNext = 0;
   refuseDiffs = false;
+  /** Every call fails (also `lastApplied`): the backend cannot be reached at all. */
+  unreachable = false;
   constructor(readonly capabilities: Sink['capabilities']) {}
   async connect() {}
   async lastApplied() {
+    if (this.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     return this.pos;
   }
   private check() {
+    if (this.unreachable) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     if (this.failNext > 0) {
       this.failNext--;
       throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -379,6 +395,117 @@ describe('SinkRunner', () => {
       expect(b.state()).toBe(model.full(g).checksum);
     }
     expect(a.ops.slice(1).every((o) => o.startsWith('diff:') && o.endsWith('+base'))).toBe(true);
+  });
+});
+
+describe('SinkRunner: the final export of a deleted inventory', () => {
+  const retaining: [string, Sink['capabilities']][] = [
+    ['snapshot-store', { kind: 'snapshot-store', formats: ['yaml'], incremental: true, diffNeedsBase: true }],
+    ['object-store', { kind: 'object-store', formats: ['json'], incremental: false }],
+    ['stream', { kind: 'stream', formats: ['json'], incremental: true }],
+  ];
+  const relational: Sink['capabilities'] = { kind: 'relational', formats: ['json'], incremental: true };
+
+  it.each(retaining)(
+    'a %s backend acknowledges it without touching the backend, even one it cannot reach',
+    async (_kind, caps) => {
+      const model = new Model();
+      const sink = new MemorySink(caps);
+      const r = runner(sink, model);
+      model.push([item('a'), item('b')]);
+      await r.handle(model.msg(1));
+      const ops = [...sink.ops];
+      const before = sink.state();
+      sink.unreachable = true;
+      const g = model.pushFinal();
+      const out = await r.handle(model.msg(g));
+      expect(out).toMatchObject({
+        outcome: 'retained',
+        action: 'skip',
+        why: 'inventory-deleted',
+        exportGeneration: g,
+        itemCount: 0,
+        bytes: 0,
+      });
+      expect(out.error).toBeUndefined();
+      expect(sink.ops).toEqual(ops);
+      expect(sink.state()).toBe(before);
+      expect(sink.pos?.exportGeneration).toBe(1);
+      // The inventory ended: it is not re-asserted any more (the cadence would otherwise rewrite it).
+      expect(r.seen()).toEqual([]);
+      expect(await r.reassert('c1', inv)).toBeNull();
+    },
+  );
+
+  it('a relational backend applies it: every row of the inventory is removed', async () => {
+    const model = new Model();
+    const sink = new MemorySink(relational);
+    const r = runner(sink, model);
+    model.push([item('a'), item('b')]);
+    await r.handle(model.msg(1));
+    const g = model.pushFinal();
+    const out = await r.handle(model.msg(g));
+    expect(out).toMatchObject({ outcome: 'exported', action: 'apply-diff', exportGeneration: g });
+    expect(sink.rows.size).toBe(0);
+    expect(sink.pos).toEqual({ exportGeneration: g, checksum: checksumItems([]) });
+  });
+
+  it('a worker catching up after the deletion is handed the final generation as a full snapshot: only a relational backend applies it', async () => {
+    // Backends that cannot apply diff 2 without a base or at all: they need the full snapshot.
+    const needFull = [
+      ...retaining.filter(([k]) => k !== 'stream').map(([, c]) => c),
+      { ...relational, incremental: false },
+    ];
+    for (const caps of needFull) {
+      const model = new Model();
+      const sink = new MemorySink(caps);
+      model.push([item('a'), item('b')]);
+      await runner(sink, model).handle(model.msg(1));
+      const kept = sink.state();
+      model.push([item('a', 'nginx:2'), item('c')]); // generation 2: not yet seen by this sink
+      const g = model.pushFinal(); // generation 3: the inventory is deleted meanwhile
+      // A restarted worker (no materialised state) works through the stream from generation 2: it
+      // must fetch a full snapshot, and the aggregator answers with its current, final generation.
+      const r = runner(sink, model);
+      const fetches = model.fetches;
+      const out2 = await r.handle(model.msg(2));
+      expect(model.fetches).toBe(fetches + 1);
+      const out3 = await r.handle(model.msg(g));
+      if (caps.kind === 'relational') {
+        expect(out2).toMatchObject({ outcome: 'exported', exportGeneration: g });
+        expect(out3).toMatchObject({ outcome: 'unchanged', action: 'skip' });
+        expect(sink.rows.size).toBe(0);
+      } else {
+        expect(out2).toMatchObject({ outcome: 'retained', why: 'inventory-deleted', exportGeneration: g });
+        expect(out3).toMatchObject({ outcome: 'retained', exportGeneration: g });
+        expect(sink.state()).toBe(kept);
+        expect(sink.pos?.exportGeneration).toBe(1);
+      }
+    }
+  });
+
+  it('a final state materialised by a relational sink of the same worker is never written to another backend', async () => {
+    const model = new Model();
+    const store = new MaterializedStore();
+    const rel = new MemorySink(relational);
+    const doc = new MemorySink({ kind: 'object-store', formats: ['json'], incremental: false });
+    const rr = runner(rel, model, store);
+    const rd = runner(doc, model, store);
+    model.push([item('a')]);
+    await Promise.all([rr.handle(model.msg(1)), rd.handle(model.msg(1))]);
+    const kept = doc.state();
+    model.push([item('a'), item('b')]);
+    const g = model.pushFinal();
+    // The relational sink is ahead: it applied 2 and the final 3, which the store now holds.
+    await rr.handle(model.msg(2));
+    await rr.handle(model.msg(g));
+    expect(store.get('c1', inv)?.final).toBe('inventory-deleted');
+    // The document sink skipped 2 (a gap from its view) and must replace from "the current state".
+    const fetches = model.fetches;
+    const out = await rd.handle({ ...model.msg(2), previousGeneration: 0 });
+    expect(out).toMatchObject({ outcome: 'retained', exportGeneration: g });
+    expect(model.fetches).toBe(fetches); // the store answered, and said final
+    expect(doc.state()).toBe(kept);
   });
 });
 

@@ -6,7 +6,13 @@
  */
 export * from './types.js';
 export * from './errors.js';
-export { planApply, type ApplyPlan, type ApplyInput, type ReplaceReason } from './decide.js';
+export {
+  planApply,
+  appliesFinalExport,
+  type ApplyPlan,
+  type ApplyInput,
+  type ReplaceReason,
+} from './decide.js';
 export { MaterializedInventory, MaterializedStore } from './materialized.js';
 export {
   CircuitBreaker,

@@ -5,6 +5,7 @@ import {
   type InventoryRef,
   type Item,
   type RowKey,
+  type SnapshotFinal,
   inventoryKey,
 } from '@kollect/contracts';
 import type { BaseState, FullSnapshot, SnapshotDiff } from './types.js';
@@ -23,6 +24,8 @@ export class MaterializedInventory implements BaseState {
   generation: number;
   checksum: string;
   exportedAt: string;
+  /** Set when this generation is the final export of a deleted inventory. */
+  final: SnapshotFinal | undefined;
   // Mutated only while building a new instance in advanced().
   private readonly rows: Map<string, Item>;
   /** Set once the rows were checked against `checksum` (cleared by every mutation). */
@@ -35,6 +38,7 @@ export class MaterializedInventory implements BaseState {
     this.generation = head.generation;
     this.checksum = head.checksum;
     this.exportedAt = head.exportedAt;
+    this.final = head.final;
     this.rows = rows;
     this.verified = verified;
   }
@@ -78,6 +82,7 @@ export class MaterializedInventory implements BaseState {
     next.generation = diff.generation;
     next.checksum = diff.checksum;
     next.exportedAt = diff.exportedAt;
+    next.final = diff.final;
     return next;
   }
 
@@ -99,6 +104,7 @@ export class MaterializedInventory implements BaseState {
       checksum: this.checksum,
       exportedAt: this.exportedAt,
       items,
+      ...(this.final !== undefined ? { final: this.final } : {}),
     };
   }
 }

@@ -1,13 +1,14 @@
 import {
   errorClassOf,
   inventoryKey,
+  isFinalSnapshot,
   type KollectError,
   type InventoryRef,
   type SinkOutcome,
   type SnapshotMessage,
 } from '@kollect/contracts';
 import { CircuitBreaker } from './breaker.js';
-import { planApply, type ApplyPlan } from './decide.js';
+import { appliesFinalExport, planApply, type ApplyPlan } from './decide.js';
 import { classifySinkError, SinkCircuitOpen, SinkNeedsFullSnapshot } from './errors.js';
 import { MaterializedInventory, type MaterializedStore } from './materialized.js';
 import { NO_METRICS, type SinkMetrics } from './metrics.js';
@@ -38,7 +39,10 @@ export interface ExportOutcome {
   outcome: SinkOutcome;
   /** What the framework did. */
   action: ApplyPlan['action'] | 'circuit-open' | 'none';
-  /** Why a full snapshot was used, when it was. */
+  /**
+   * Why a full snapshot was used, when it was; `inventory-deleted` with outcome `retained` (the
+   * final export of a deleted inventory, not applied by a non-relational backend).
+   */
   why?: string;
   /** The generation the backend holds afterwards (on success). */
   exportGeneration: number;
@@ -63,6 +67,13 @@ interface Remembered {
  * full snapshot from the worker's materialised state or the aggregator, applies it, and
  * accounts for breaker, metrics and timing. Work for one inventory is serialised; different
  * inventories run concurrently.
+ *
+ * The final export of a deleted inventory (`SnapshotMessage.final`, or a full snapshot that says
+ * so) reaches only relational backends ({@link appliesFinalExport}); any other backend is left as
+ * it is and the outcome is `retained`. This is decided here, from the message alone, because the
+ * worker's plan may still bind the sink when the final export arrives (plan and snapshots are
+ * watched independently), and a worker catching up after downtime may be handed that final
+ * generation as the full snapshot of an older message.
  */
 export class SinkRunner {
   private readonly opts: SinkRunnerOptions;
@@ -91,6 +102,11 @@ export class SinkRunner {
   /** Bring the backend to the generation of `msg` (or newer). Never throws: failures are outcomes. */
   handle(msg: SnapshotMessage, signal?: AbortSignal): Promise<ExportOutcome> {
     const key = `${msg.cluster}\u0000${inventoryKey(msg.inventory)}`;
+    if (isFinalSnapshot(msg) && !appliesFinalExport(this.opts.sink.capabilities)) {
+      // Checked before the breaker and without asking the backend: nothing is written, so an
+      // unreachable backend must not hold the acknowledgement back.
+      return this.mutex.run(key, () => Promise.resolve({ ...this.retain(key, msg), durationMs: 0 }));
+    }
     const seen = this.latest.get(key);
     if (!seen || seen.exportGeneration <= msg.exportGeneration) this.latest.set(key, msg);
     return this.mutex.run(key, () => this.guarded(msg, key, signal));
@@ -233,6 +249,7 @@ export class SinkRunner {
       exportedAt: msg.exportedAt,
       upserts: payload.upserts,
       deletes: payload.deletes,
+      ...(msg.final !== undefined ? { final: msg.final } : {}),
     };
 
     if (plan.action === 'apply-diff') {
@@ -260,12 +277,16 @@ export class SinkRunner {
         checksum: msg.checksum,
         exportedAt: msg.exportedAt,
         items: payload.upserts,
+        ...(msg.final !== undefined ? { final: msg.final } : {}),
       };
       const st = MaterializedInventory.fromFull(full);
       full = st.toFull() ?? full;
       this.opts.store.put(st);
     } else {
       full = await this.obtainFull(msg, diff, baseState, signal);
+      // Asked for the current generation and got the final one of a deleted inventory (a gap
+      // or a restart while it was being deleted): the same rule as for the final message.
+      if (isFinalSnapshot(full) && !appliesFinalExport(sink.capabilities)) return this.retain(key, full);
     }
     const replaceBase =
       held && position && held.exportGeneration === position.exportGeneration ? held : undefined;
@@ -288,6 +309,37 @@ export class SinkRunner {
       plan.action,
     );
     return 'why' in plan ? { ...out, why: plan.why } : out;
+  }
+
+  /**
+   * The final export of a deleted inventory, not applied: this backend keeps its history. The
+   * inventory ended, so nothing of it is re-asserted or held any more.
+   */
+  private retain(
+    key: string,
+    fin: Pick<SnapshotMessage, 'inventory' | 'exportGeneration' | 'checksum'> & { itemCount?: number },
+  ): Omit<ExportOutcome, 'durationMs'> {
+    this.latest.delete(key);
+    this.held.delete(key);
+    this.remembered.delete(key);
+    this.opts.log.info(
+      {
+        sink: this.opts.sinkName,
+        type: this.opts.sink.type,
+        inventory: inventoryKey(fin.inventory),
+        exportGeneration: fin.exportGeneration,
+      },
+      'final export of a deleted inventory not applied: this sink keeps its history',
+    );
+    return {
+      outcome: 'retained',
+      action: 'skip',
+      why: 'inventory-deleted',
+      exportGeneration: fin.exportGeneration,
+      checksum: fin.checksum,
+      itemCount: fin.itemCount ?? 0,
+      bytes: 0,
+    };
   }
 
   private nextState(base: MaterializedInventory, diff: SnapshotDiff): MaterializedInventory {

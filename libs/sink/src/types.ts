@@ -1,4 +1,4 @@
-import type { InventoryRef, Item, RowKey, SnapshotMessage } from '@kollect/contracts';
+import type { InventoryRef, Item, RowKey, SnapshotFinal, SnapshotMessage } from '@kollect/contracts';
 import type { CompiledSink } from '@kollect/plan';
 
 /**
@@ -21,6 +21,11 @@ import type { CompiledSink } from '@kollect/plan';
 export type SinkStoreKind = 'snapshot-store' | 'object-store' | 'relational' | 'stream';
 
 export interface SinkCapabilities {
+  /**
+   * Also decides deletion semantics (CONTRACT.md "Deletes and empty inventories"): only
+   * `relational` backends apply the final export of a deleted inventory (its rows are removed);
+   * the framework never hands it to the others, which keep their history.
+   */
   kind: SinkStoreKind;
   /** Serialization formats the backend accepts (`serialization.format` capability gate). */
   formats: readonly string[];
@@ -118,6 +123,11 @@ export interface FullSnapshot {
   exportedAt: string;
   /** Canonically sorted. */
   items: Item[];
+  /**
+   * The final (empty) generation of a deleted inventory (`SnapshotMessage.final`). The framework
+   * hands it only to relational backends ({@link SinkCapabilities.kind}); others keep their history.
+   */
+  final?: SnapshotFinal;
 }
 
 /**
@@ -147,6 +157,8 @@ export interface SnapshotDiff {
   deletes: RowKey[];
   /** The state at N-1 when the framework holds it (always set for `diffNeedsBase` backends). */
   base?: BaseState;
+  /** As {@link FullSnapshot.final}: only relational backends ever receive a final diff. */
+  final?: SnapshotFinal;
 }
 
 /** Extra knowledge the framework may pass to {@link Sink.replace}. */
@@ -236,5 +248,6 @@ export function toSnapshotDiff(msg: SnapshotMessage): SnapshotDiff {
     exportedAt: msg.exportedAt,
     upserts: msg.upserts,
     deletes: msg.deletes,
+    ...(msg.final !== undefined ? { final: msg.final } : {}),
   };
 }
