@@ -312,9 +312,15 @@ describe('extractor service', () => {
     expect((await pb.bus.jsm.streams.info(pb.names.streams.objects)).state.last_seq).toBe(objectsBefore);
     const replays = (): string[] =>
       [...e1.logs, ...e2.logs].filter((l) => /replay done/.test(l) && /"plan":2/.test(l));
-    expect(await waitFor(() => replays().length > 0, 30_000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Both replicas settle plan 2 (one replayed, the other found it done or claimed): only then
+    // is "exactly one replay" a fact rather than a snapshot of a race.
+    const settled = (e: { logs: string[] }): string | undefined =>
+      e.logs.find((l) => /replays settled/.test(l) && /"plan":2/.test(l));
+    expect(await waitFor(() => settled(e1) !== undefined && settled(e2) !== undefined, 30_000)).toBe(true);
     expect(replays()).toHaveLength(1);
+    const counts = [settled(e1), settled(e2)].map((l) => JSON.parse(l as string) as Record<string, number>);
+    expect(counts.map((c) => c['replayed']).sort()).toEqual([0, 1]);
+    expect(counts.map((c) => c['skipped'])).toEqual(counts.map((c) => 1 - (c['replayed'] as number)));
   });
 
   it('reports extraction failures per target, keeps the old row, and clears them when the object recovers', async () => {

@@ -445,6 +445,13 @@ export class ExtractorService {
     const waiting = new Set(sigs.keys());
     const firstRound = this.#firstRound;
     this.#firstRound = false;
+    // What this replica decided per GVR: the signal that a plan's replays are settled here.
+    const decided = { replayed: 0, recorded: 0, skipped: 0 };
+    const decide = (g: string, outcome: keyof typeof decided): void => {
+      waiting.delete(g);
+      decided[outcome]++;
+      this.#o.metrics.replays.inc({ outcome });
+    };
     while (waiting.size > 0 && !this.#stopped && this.#x === x) {
       for (const g of [...waiting]) {
         if (this.#x !== x || this.#stopped) return;
@@ -459,7 +466,7 @@ export class ExtractorService {
           staleMs,
         );
         if (d === 'nothing') {
-          waiting.delete(g);
+          decide(g, 'skipped');
           continue;
         }
         if (d === 'wait') continue;
@@ -480,17 +487,20 @@ export class ExtractorService {
         }
         if (fresh) {
           // A new durable consumer reads the whole log under this plan: recorded, not replayed.
-          waiting.delete(g);
+          decide(g, 'recorded');
           continue;
         }
         try {
           const objects = await this.#replay(x, g, key, claim, rev);
-          if (objects >= 0) waiting.delete(g);
+          if (objects >= 0) decide(g, 'replayed');
         } catch (err) {
           this.#log.warn({ gvr: g, err: redactSecrets(String(err)) }, 'replay failed; will retry');
         }
       }
       if (waiting.size > 0) await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (waiting.size === 0) {
+      this.#log.info({ plan: x.plan.generation, gvrs: sigs.size, ...decided }, 'replays settled');
     }
   }
 

@@ -215,6 +215,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: r,
     }),
+    replays: new Counter({
+      name: 'kollect_extractor_replays_total',
+      help: 'Per GVR and plan generation, what this replica decided about a replay of the object log: replayed (it ran the replay), recorded (a new consumer reads the log under this plan anyway), skipped (another replica did it or nothing changed).',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
     extractDuration: new Histogram({
       name: 'kollect_extract_duration_seconds',
       help: 'Time to extract the rows of one object message.',
