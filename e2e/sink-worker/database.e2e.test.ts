@@ -5,28 +5,25 @@
  * and a poisoned export that fails terminally without holding back another inventory.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSnapshotMessage, planSnapshotPublication } from '@kollect/aggregate';
-import { encodeJson, JsonKv, PLAN_KEY, publishBytes, putPlan } from '@kollect/bus';
-import {
-  checksumItems,
-  parseItem,
-  subjects,
-  type InventoryRef,
-  type SinkStatusReport,
-} from '@kollect/contracts';
+import { checksumItems, parseItem, type InventoryRef, type SinkStatusReport } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
-import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
+import type { CompiledPlan } from '@kollect/plan';
 import { InventoryModel, makeItems } from '@kollect/sink-testing';
 import { busHarness, waitFor, type BusHarness } from '../bus/harness.js';
-import { startService, waitForLog, type ServiceProcess } from '../pipeline/support.js';
+import type { ServiceProcess } from '../pipeline/support.js';
 import { hasTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
-
+import {
+  collectSinkReports,
+  namespaceWithSecrets,
+  publishPlan,
+  publishSnapshot,
+  serveFullSnapshots,
+  startWorker,
+  workerPlan,
+} from './support.js';
 describe.runIf(hasTestbed('nats', 'kube-apiserver', 'postgres', 'mongo'))('sink-database worker', () => {
   let h: BusHarness;
   let kube: KubeClient;
@@ -43,91 +40,47 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'postgres', 'mongo'))('sink-
     ['web', new InventoryModel(web, cluster)],
     ['api', new InventoryModel(api, cluster)],
   ]);
-  const reports: SinkStatusReport[] = [];
+  let reports: SinkStatusReport[] = [];
   let fullRequests = 0;
 
-  const binding = (name: string, type: string) => ({
-    sink: { family: 'database' as const, namespace: ns, name },
-    type,
-    exportMinIntervalMs: 0,
-    maxExportBytes: 1_572_864,
-  });
-
-  function plan(): CompiledPlan {
-    const inventory = (ref: InventoryRef, bindings: ReturnType<typeof binding>[]) => ({
-      ref,
-      uid: `${ref.name}-uid`,
-      generation: 1,
-      partition: 0,
-      targets: [],
-      dedupe: 'keepAll',
-      gvrs: [],
-      exportMinIntervalMs: 0,
-      bindings,
-    });
-    return {
-      schemaVersion: PLAN_SCHEMA_VERSION,
-      generation: 1,
-      compiledAt: new Date().toISOString(),
-      settings: {
-        cluster,
-        partitions: 1,
-        maxExportBytes: 1_572_864,
-        scrubKeys: [],
-        celCostLimit: 1000,
-        celTimeoutMs: 100,
-      },
-      watches: [],
-      profiles: {},
-      targets: [],
+  const plan = (): CompiledPlan =>
+    workerPlan({
+      cluster,
+      namespace: ns,
       inventories: [
-        inventory(web, [binding('portal', 'postgres'), binding('docs', 'mongodb')]),
-        inventory(api, [binding('portal', 'postgres'), binding('nodsn', 'postgres')]),
+        { ref: web, sinks: ['portal', 'docs'] },
+        { ref: api, sinks: ['portal', 'nodsn'] },
       ],
       sinks: [
         {
-          ref: { family: 'database', namespace: ns, name: 'portal' },
-          uid: 'portal-uid',
-          generation: 1,
+          family: 'database',
+          name: 'portal',
           type: 'postgres',
-          spec: { type: 'postgres', postgres: { databaseRef: { name: 'pg-dsn' }, table } },
+          spec: { postgres: { databaseRef: { name: 'pg-dsn' }, table } },
         },
         {
-          ref: { family: 'database', namespace: ns, name: 'docs' },
-          uid: 'docs-uid',
-          generation: 1,
+          family: 'database',
+          name: 'docs',
           type: 'mongodb',
           spec: {
-            type: 'mongodb',
             mongodb: { databaseRef: { name: 'mongo-uri' }, database: mongoDb, collection: 'inventory' },
           },
         },
         {
-          ref: { family: 'database', namespace: ns, name: 'nodsn' },
-          uid: 'nodsn-uid',
-          generation: 1,
+          family: 'database',
+          name: 'nodsn',
           type: 'postgres',
-          spec: {
-            type: 'postgres',
-            postgres: { databaseRef: { name: 'no-such-secret' }, table: `${table}_b` },
-          },
+          spec: { postgres: { databaseRef: { name: 'no-such-secret' }, table: `${table}_b` } },
         },
       ],
-      namespaceWatch: {},
-    } as unknown as CompiledPlan;
-  }
+    });
 
-  async function publish(name: string, g: number): Promise<void> {
-    const m = models.get(name)!;
-    await publishBytes(
-      h.bus,
-      h.names.subject(subjects.snapshot(cluster, m.inventory)),
-      encodeSnapshotMessage(m.message(g)),
-      {
-        msgId: `${cluster}/${name}/${g}/${randomBytes(2).toString('hex')}`,
-      },
+  const publish = (name: string, g: number): Promise<void> =>
+    publishSnapshot(
+      h,
+      models.get(name)!.message(g),
+      `${cluster}/${name}/${g}/${randomBytes(2).toString('hex')}`,
     );
-  }
 
   async function rows(inv: InventoryRef) {
     const r = await admin.query<{ payload: unknown }>(
@@ -151,48 +104,21 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'postgres', 'mongo'))('sink-
     admin = new pg.Pool({ connectionString: testbedEnv.postgresDsn, max: 2 });
     mongo = new MongoClient(testbedEnv.mongoUri, { serverSelectionTimeoutMS: 5000 });
     kube = new KubeClient({ kubeconfigPath: testbedEnv.kubeconfig });
-    await kube.request('POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    await namespaceWithSecrets(kube, ns, {
+      'pg-dsn': { dsn: testbedEnv.postgresDsn },
+      'mongo-uri': { MONGODB_URI: testbedEnv.mongoUri },
     });
-    for (const [name, data] of [
-      ['pg-dsn', { dsn: testbedEnv.postgresDsn }],
-      ['mongo-uri', { MONGODB_URI: testbedEnv.mongoUri }],
-    ] as const)
-      await kube.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: data },
-      });
-    const store = await h.bus.objm.open(h.names.buckets.full);
     for (const m of models.values())
-      h.bus.nc.subscribe(h.names.subject(subjects.fullSnapshotRequest(cluster, m.inventory)), {
-        callback: (_e, msg) => {
-          fullRequests++;
-          const pub = planSnapshotPublication(m.message(m.current, 'full'), {
-            maxInlineBytes: 0,
-            bucket: h.names.buckets.full,
-          });
-          void store
-            .putBlob({ name: pub.object!.name }, pub.object!.data)
-            .then(() => msg.respond(encodeJson({ ok: true, snapshot: pub.message })));
-        },
-      });
-    h.bus.nc.subscribe(h.names.subject(subjects.status('sink', cluster)), {
-      callback: (_e, m) => {
-        reports.push(JSON.parse(new TextDecoder().decode(m.data)) as SinkStatusReport);
-      },
-    });
-    await putPlan(await JsonKv.open(h.bus, h.names.buckets.plan), PLAN_KEY, plan(), {
-      schemaVersion: PLAN_SCHEMA_VERSION,
-    });
-    svc = await startService('sink-database', {
-      KOLLECT_NATS_URL: testbedEnv.natsUrl,
-      KOLLECT_BUS_PREFIX: h.names.prefix,
-      KUBECONFIG: testbedEnv.kubeconfig,
-      KOLLECT_ALLOW_PRIVATE_ENDPOINTS: 'true',
-      KOLLECT_SINK_PROBER: 'false',
-      KOLLECT_SINK_WORK_DIR: mkdtempSync(join(tmpdir(), 'kollect-dbworker-')),
-      KOLLECT_LOG_LEVEL: 'info',
-    });
-    expect(await waitForLog(svc, /database sink worker started/, 60_000)).toBe(true);
+      await serveFullSnapshots(
+        h,
+        cluster,
+        m.inventory,
+        () => m.message(m.current, 'full'),
+        () => fullRequests++,
+      );
+    reports = collectSinkReports(h, cluster);
+    await publishPlan(h, plan());
+    svc = await startWorker(h, 'sink-database');
   });
 
   afterAll(async () => {

@@ -20,24 +20,29 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSnapshotMessage, planSnapshotPublication } from '@kollect/aggregate';
-import { encodeJson, JsonKv, PLAN_KEY, publishBytes, putPlan } from '@kollect/bus';
 import {
   FINAL_INVENTORY_DELETED,
   inventoryKey,
-  subjects,
   type InventoryRef,
   type SinkStatusReport,
   type SnapshotMessage,
 } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
-import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
+import type { CompiledPlan } from '@kollect/plan';
 import { InventoryModel, makeItems } from '@kollect/sink-testing';
 import { busHarness, waitFor, type BusHarness } from '../bus/harness.js';
 import { hasTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
 import { createRepo } from '../sinks/git-helpers.js';
-import { startService, waitForLog, type ServiceProcess } from '../pipeline/support.js';
-
+import type { ServiceProcess } from '../pipeline/support.js';
+import {
+  collectSinkReports,
+  namespaceWithSecrets,
+  publishPlan,
+  publishSnapshot,
+  serveFullSnapshots,
+  startWorker,
+  workerPlan,
+} from './support.js';
 describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))(
   'sink-snapshot worker: the final export of a deleted inventory',
   () => {
@@ -57,55 +62,24 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))(
     const model = (inv: InventoryRef): InventoryModel => models.get(inventoryKey(inv))!;
     /** The final generation of each deleted inventory (the aggregator's `finalExportGeneration`). */
     const finalGen = new Map<string, number>();
-    const reports: SinkStatusReport[] = [];
+    let reports: SinkStatusReport[] = [];
     const fullRequests = new Map<string, number>();
 
     /** The plan as the worker sees it: both inventories still bound to the git sink. */
-    function plan(generation: number): CompiledPlan {
-      const binding = {
-        sink: { family: 'snapshot' as const, namespace: ns, name: 'audit' },
-        type: 'git',
-        exportMinIntervalMs: 0,
-        maxExportBytes: 1_572_864,
-      };
-      return {
-        schemaVersion: PLAN_SCHEMA_VERSION,
-        generation,
-        compiledAt: new Date().toISOString(),
-        settings: {
-          cluster,
-          partitions: 1,
-          maxExportBytes: 1_572_864,
-          scrubKeys: [],
-          celCostLimit: 1000,
-          celTimeoutMs: 100,
-        },
-        watches: [],
-        profiles: {},
-        targets: [],
-        inventories: [web, api].map((ref) => ({
-          ref,
-          uid: `uid-${ref.name}`,
-          generation: 1,
-          partition: 0,
-          targets: [],
-          dedupe: 'keepAll' as const,
-          gvrs: [],
-          exportMinIntervalMs: 0,
-          bindings: [binding],
-        })),
+    const plan = (): CompiledPlan =>
+      workerPlan({
+        cluster,
+        namespace: ns,
+        inventories: [web, api].map((ref) => ({ ref, sinks: ['audit'] })),
         sinks: [
           {
-            ref: binding.sink,
-            uid: 'sink-uid',
-            generation: 1,
+            family: 'snapshot',
+            name: 'audit',
             type: 'git',
-            spec: { type: 'git', endpoint: repoUrl, git: {}, secretRef: { name: 'git-creds' } },
+            spec: { endpoint: repoUrl, git: {}, secretRef: { name: 'git-creds' } },
           },
         ],
-        namespaceWatch: {},
-      } as CompiledPlan;
-    }
+      });
 
     /** Generation `g` of an inventory as the aggregator publishes it (final once deleted). */
     function message(inv: InventoryRef, g: number, kind: 'diff' | 'full' = 'diff'): SnapshotMessage {
@@ -113,34 +87,14 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))(
       return finalGen.get(inventoryKey(inv)) === g ? { ...m, final: FINAL_INVENTORY_DELETED } : m;
     }
 
-    async function publish(inv: InventoryRef, g: number): Promise<void> {
-      await publishBytes(
-        h.bus,
-        h.names.subject(subjects.snapshot(cluster, inv)),
-        encodeSnapshotMessage(message(inv, g)),
-        { msgId: `${cluster}/${inventoryKey(inv)}/${g}` },
-      );
-    }
+    const publish = (inv: InventoryRef, g: number): Promise<void> =>
+      publishSnapshot(h, message(inv, g), `${cluster}/${inventoryKey(inv)}/${g}`);
 
     /** The inventory is deleted: the aggregator's one last, empty generation. */
     function deleteInventory(inv: InventoryRef): number {
       const g = model(inv).push([]);
       finalGen.set(inventoryKey(inv), g);
       return g;
-    }
-
-    async function startWorker(): Promise<ServiceProcess> {
-      const p = await startService('sink-snapshot', {
-        KOLLECT_NATS_URL: testbedEnv.natsUrl,
-        KOLLECT_BUS_PREFIX: h.names.prefix,
-        KUBECONFIG: testbedEnv.kubeconfig,
-        KOLLECT_ALLOW_PRIVATE_ENDPOINTS: 'true',
-        KOLLECT_SINK_PROBER: 'false',
-        KOLLECT_SINK_WORK_DIR: workDir,
-        KOLLECT_LOG_LEVEL: 'info',
-      });
-      expect(await waitForLog(p, /snapshot sink worker started/, 60_000)).toBe(true);
-      return p;
     }
 
     const gitDir = (): string => `${testbedEnv.gitRoot}/${repoUrl.split('/git/')[1]}`;
@@ -160,43 +114,22 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))(
       h = await busHarness('sinkdel');
       repoUrl = await createRepo(uniqueName('worker-del'));
       kube = new KubeClient({ kubeconfigPath: testbedEnv.kubeconfig });
-      await kube.request('POST', '/api/v1/namespaces', {
-        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-      });
-      await kube.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'git-creds' },
-          stringData: { username: testbedEnv.gitUsername, password: testbedEnv.gitPassword },
-        },
+      await namespaceWithSecrets(kube, ns, {
+        'git-creds': { username: testbedEnv.gitUsername, password: testbedEnv.gitPassword },
       });
       // The aggregator's side of full-snapshot requests: the current generation, final once the
       // inventory was deleted (as apps/aggregator serves it).
-      const store = await h.bus.objm.open(h.names.buckets.full);
-      for (const inv of [web, api]) {
-        h.bus.nc.subscribe(h.names.subject(subjects.fullSnapshotRequest(cluster, inv)), {
-          callback: (_e, m) => {
-            fullRequests.set(inventoryKey(inv), (fullRequests.get(inventoryKey(inv)) ?? 0) + 1);
-            const pub = planSnapshotPublication(message(inv, model(inv).current, 'full'), {
-              maxInlineBytes: 0,
-              bucket: h.names.buckets.full,
-            });
-            void store
-              .putBlob({ name: pub.object!.name }, pub.object!.data)
-              .then(() => m.respond(encodeJson({ ok: true, snapshot: pub.message })));
-          },
-        });
-      }
-      h.bus.nc.subscribe(h.names.subject(subjects.status('sink', cluster)), {
-        callback: (_e, m) => {
-          reports.push(JSON.parse(new TextDecoder().decode(m.data)) as SinkStatusReport);
-        },
-      });
-      await putPlan(await JsonKv.open(h.bus, h.names.buckets.plan), PLAN_KEY, plan(1), {
-        schemaVersion: PLAN_SCHEMA_VERSION,
-      });
-      svc = await startWorker();
+      for (const inv of [web, api])
+        await serveFullSnapshots(
+          h,
+          cluster,
+          inv,
+          () => message(inv, model(inv).current, 'full'),
+          () => fullRequests.set(inventoryKey(inv), (fullRequests.get(inventoryKey(inv)) ?? 0) + 1),
+        );
+      reports = collectSinkReports(h, cluster);
+      await publishPlan(h, plan());
+      svc = await startWorker(h, 'sink-snapshot', workDir);
       // Both inventories in Git: the state that must survive their deletion.
       model(web).push(makeItems(4, { prefix: 'web', namespace: ns }));
       model(api).push(makeItems(3, { prefix: 'api', namespace: ns }));
@@ -250,7 +183,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))(
       // Restarted without materialised state, with the plan it had: diff 2 cannot go on top of
       // Git's generation 1 without the rows of 1, so the worker asks for the full snapshot — and
       // the aggregator's current generation is the final, empty one.
-      svc = await startWorker();
+      svc = await startWorker(h, 'sink-snapshot', workDir);
       expect(
         await waitFor(
           () =>

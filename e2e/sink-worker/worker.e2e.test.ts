@@ -4,21 +4,26 @@
  * generation is missing, the inventory landing in the real git remote, and status reports.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSnapshotMessage, planSnapshotPublication } from '@kollect/aggregate';
-import { encodeJson, JsonKv, PLAN_KEY, publishBytes, putPlan } from '@kollect/bus';
+import { encodeSnapshotMessage } from '@kollect/aggregate';
+import { publishBytes } from '@kollect/bus';
 import { subjects, type SinkStatusReport } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
-import { PLAN_SCHEMA_VERSION, type CompiledPlan } from '@kollect/plan';
+import type { CompiledPlan } from '@kollect/plan';
 import { InventoryModel, makeItems } from '@kollect/sink-testing';
 import { busHarness, waitFor, type BusHarness } from '../bus/harness.js';
 import { hasTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
 import { createRepo } from '../sinks/git-helpers.js';
-import { startService, waitForLog, type ServiceProcess } from '../pipeline/support.js';
-
+import type { ServiceProcess } from '../pipeline/support.js';
+import {
+  collectSinkReports,
+  namespaceWithSecrets,
+  publishPlan,
+  publishSnapshot,
+  serveFullSnapshots,
+  startWorker,
+  workerPlan,
+} from './support.js';
 describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worker', () => {
   let h: BusHarness;
   let kube: KubeClient;
@@ -28,64 +33,25 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
   const cluster = 'e2e-east';
   const inv = { kind: 'KollectInventory' as const, namespace: ns, name: 'web' };
   const model = new InventoryModel(inv, cluster);
-  const reports: SinkStatusReport[] = [];
+  let reports: SinkStatusReport[] = [];
   let fullRequests = 0;
 
-  function plan(generation: number): CompiledPlan {
-    return {
-      schemaVersion: PLAN_SCHEMA_VERSION,
-      generation,
-      compiledAt: new Date().toISOString(),
-      settings: {
-        cluster,
-        partitions: 1,
-        maxExportBytes: 1_572_864,
-        scrubKeys: [],
-        celCostLimit: 1000,
-        celTimeoutMs: 100,
-      },
-      watches: [],
-      profiles: {},
-      targets: [],
-      inventories: [
-        {
-          ref: inv,
-          uid: 'inv-uid',
-          generation: 1,
-          partition: 0,
-          targets: [],
-          dedupe: 'keepAll',
-          gvrs: [],
-          exportMinIntervalMs: 0,
-          bindings: [
-            {
-              sink: { family: 'snapshot', namespace: ns, name: 'audit' },
-              type: 'git',
-              exportMinIntervalMs: 0,
-              maxExportBytes: 1_572_864,
-            },
-          ],
-        },
-      ],
+  const plan = (): CompiledPlan =>
+    workerPlan({
+      cluster,
+      namespace: ns,
+      inventories: [{ ref: inv, sinks: ['audit'] }],
       sinks: [
         {
-          ref: { family: 'snapshot', namespace: ns, name: 'audit' },
-          uid: 'sink-uid',
-          generation: 1,
+          family: 'snapshot',
+          name: 'audit',
           type: 'git',
-          spec: { type: 'git', endpoint: repoUrl, git: {}, secretRef: { name: 'git-creds' } },
+          spec: { endpoint: repoUrl, git: {}, secretRef: { name: 'git-creds' } },
         },
       ],
-      namespaceWatch: {},
-    } as CompiledPlan;
-  }
-
-  async function publish(g: number): Promise<void> {
-    const msg = model.message(g);
-    await publishBytes(h.bus, h.names.subject(subjects.snapshot(cluster, inv)), encodeSnapshotMessage(msg), {
-      msgId: `${cluster}/${g}`,
     });
-  }
+
+  const publish = (g: number): Promise<void> => publishSnapshot(h, model.message(g), `${cluster}/${g}`);
 
   /**
    * True once the worker logged, after log line `from`, a rebuild of the sink for `why` followed by
@@ -122,49 +88,19 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
     h = await busHarness('sinkw');
     repoUrl = await createRepo(uniqueName('worker'));
     kube = new KubeClient({ kubeconfigPath: testbedEnv.kubeconfig });
-    await kube.request('POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    await namespaceWithSecrets(kube, ns, {
+      'git-creds': { username: testbedEnv.gitUsername, password: testbedEnv.gitPassword },
     });
-    await kube.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'git-creds' },
-        stringData: { username: testbedEnv.gitUsername, password: testbedEnv.gitPassword },
-      },
-    });
-    // The aggregator's side of full-snapshot requests, from the reference model.
-    const store = await h.bus.objm.open(h.names.buckets.full);
-    h.bus.nc.subscribe(h.names.subject(subjects.fullSnapshotRequest(cluster, inv)), {
-      callback: (_e, m) => {
-        fullRequests++;
-        const pub = planSnapshotPublication(model.message(model.current, 'full'), {
-          maxInlineBytes: 0,
-          bucket: h.names.buckets.full,
-        });
-        void store
-          .putBlob({ name: pub.object!.name }, pub.object!.data)
-          .then(() => m.respond(encodeJson({ ok: true, snapshot: pub.message })));
-      },
-    });
-    h.bus.nc.subscribe(h.names.subject(subjects.status('sink', cluster)), {
-      callback: (_e, m) => {
-        reports.push(JSON.parse(new TextDecoder().decode(m.data)) as SinkStatusReport);
-      },
-    });
-    await putPlan(await JsonKv.open(h.bus, h.names.buckets.plan), PLAN_KEY, plan(1), {
-      schemaVersion: PLAN_SCHEMA_VERSION,
-    });
-    svc = await startService('sink-snapshot', {
-      KOLLECT_NATS_URL: testbedEnv.natsUrl,
-      KOLLECT_BUS_PREFIX: h.names.prefix,
-      KUBECONFIG: testbedEnv.kubeconfig,
-      KOLLECT_ALLOW_PRIVATE_ENDPOINTS: 'true',
-      KOLLECT_SINK_PROBER: 'false',
-      KOLLECT_SINK_WORK_DIR: mkdtempSync(join(tmpdir(), 'kollect-worker-')),
-      KOLLECT_LOG_LEVEL: 'info',
-    });
-    expect(await waitForLog(svc, /snapshot sink worker started/, 60_000)).toBe(true);
+    await serveFullSnapshots(
+      h,
+      cluster,
+      inv,
+      () => model.message(model.current, 'full'),
+      () => fullRequests++,
+    );
+    reports = collectSinkReports(h, cluster);
+    await publishPlan(h, plan());
+    svc = await startWorker(h, 'sink-snapshot');
   });
 
   afterAll(async () => {
