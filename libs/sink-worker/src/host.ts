@@ -89,6 +89,10 @@ export class SinkHost {
   private readonly states = new Map<string, BindingExportState>();
   private bindings: HostBinding[] = [];
   private building: Promise<void> | undefined;
+  /** Rebuilds run one after the other (two Secret events in a row build once each, in order). */
+  private rebuilds: Promise<void> = Promise.resolve();
+  /** Exports running on the current backend; a rebuild closes the old backend only after them. */
+  private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
   /** Last build failure (terminal: reported on every message until the Secret/spec changes). */
   private buildError: { errorClass: 'transient' | 'terminal'; reason: string; message: string } | undefined;
@@ -128,9 +132,16 @@ export class SinkHost {
     return this.ctx.log;
   }
 
-  /** Resolve credentials, run the SSRF guard, create and connect the backend. */
-  private build(): Promise<void> {
+  /**
+   * Resolve credentials, run the SSRF guard, create and connect the backend. Joins a build in
+   * progress instead of starting a second one (a message and a Secret event may both ask);
+   * `before` runs first inside the build (a rebuild closes the old backend there, so messages
+   * arriving meanwhile wait for the new one instead of building beside it).
+   */
+  private build(before?: () => Promise<void>): Promise<void> {
+    if (this.building) return this.building;
     this.building = (async () => {
+      await before?.();
       const needs = secretNeeds(this.compiled);
       this.unwatch?.();
       this.unwatch = this.ctx.secrets.watch(needs, () => void this.rebuild('secret changed'));
@@ -182,16 +193,29 @@ export class SinkHost {
     return this.building;
   }
 
-  /** Rebuild the backend (Secret rotation) and re-assert every inventory seen so far. */
-  async rebuild(why: string): Promise<void> {
+  /**
+   * Rebuild the backend (Secret rotation) and re-assert every inventory seen so far. Serialised:
+   * a rebuild waits for the one before it, and the old backend is closed only once the exports
+   * running on it finished (they are not cut off mid-write by the rotation).
+   */
+  rebuild(why: string): Promise<void> {
+    const next = this.rebuilds.then(() => this.rebuildNow(why));
+    this.rebuilds = next.catch(() => {});
+    return next;
+  }
+
+  private async rebuildNow(why: string): Promise<void> {
     if (this.stopped) return;
+    if (this.building) await this.building;
     this.log().info({ sink: this.key, why }, 'rebuilding sink');
     const seen = this.runner?.seen() ?? [];
     const old = this.sink;
     this.sink = undefined;
     this.runner = undefined;
-    await old?.close().catch(() => {});
-    await this.build();
+    await this.build(async () => {
+      await Promise.allSettled([...this.inflight]);
+      await old?.close().catch(() => {});
+    });
     if (!this.runner) return;
     for (const s of seen) {
       // Replays are cheap no-ops when the backend already holds the generation.
@@ -264,7 +288,7 @@ export class SinkHost {
         throw Object.assign(new Error(be.message), { errorClass: 'transient' });
       return; // terminal: acknowledged; re-asserted when the Secret or spec changes
     }
-    const out = await runner.handle(msg);
+    const out = await this.track(runner.handle(msg));
     this.report(msg.inventory, out);
     if (out.outcome === 'retained') this.states.delete(inventoryKey(msg.inventory));
     if (out.outcome === 'exported' || out.outcome === 'unchanged') {
@@ -338,6 +362,13 @@ export class SinkHost {
     this.timer.unref();
   }
 
+  /** Count `p` as running on the current backend until it settles. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => {});
+    return p;
+  }
+
   private async reassertDue(): Promise<void> {
     const runner = this.runner;
     if (!runner || this.stopped) return;
@@ -354,7 +385,7 @@ export class SinkHost {
         Date.now(),
       );
       if (d.action !== 'export' || d.reason !== 'resend') continue;
-      const out = await runner.reassert(s.cluster, s.inventory);
+      const out = await this.track(runner.reassert(s.cluster, s.inventory));
       if (!out) continue;
       if (out.outcome !== 'failed')
         this.states.set(inventoryKey(s.inventory), { ...state, lastExportMs: Date.now() });
