@@ -29,20 +29,21 @@ class RecordingFactory implements SinkFactory {
   created = 0;
   create(): Sink {
     const n = ++this.created;
-    const f = this;
+    const record = (delta: number, event: string): void => {
+      this.open += delta;
+      this.maxOpen = Math.max(this.maxOpen, this.open);
+      this.events.push(event);
+    };
     return {
       type: 'memory',
       capabilities: this.capabilities,
       async connect() {
         await new Promise((r) => setTimeout(r, 5));
-        f.open++;
-        f.maxOpen = Math.max(f.maxOpen, f.open);
-        f.events.push(`connect ${n}`);
+        record(1, `connect ${n}`);
       },
       async close() {
         await new Promise((r) => setTimeout(r, 5));
-        f.open--;
-        f.events.push(`close ${n}`);
+        record(-1, `close ${n}`);
       },
     } as unknown as Sink;
   }
