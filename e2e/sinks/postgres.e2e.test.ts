@@ -276,14 +276,24 @@ describe.runIf(hasTestbed('postgres'))('postgres sink (test bed PostgreSQL)', ()
       await h.sink.close();
     });
 
-    it('sslmode=require against a server without TLS is a terminal TLS configuration error', async () => {
+    // The bed's server has ssl = on (bed CA); verified TLS (verify-full, tls.caBundle/caSecretRef)
+    // is e2e/sinks/tls.e2e.test.ts. A server without TLS ("does not support SSL") is a unit test of
+    // classifyPgError: the bed has no Postgres without TLS.
+    it('sslmode=require encrypts without verifying the certificate (libpq semantics; no CA given)', async () => {
+      const app = `kollect-require-${suffix}`;
       const u = new URL(dsn());
       u.searchParams.set('sslmode', 'require');
+      u.searchParams.set('application_name', app);
       const h = await harness(pgSink(newTable()), creds(u.toString()));
       const probe = await h.sink.probe();
-      expect(probe.ok).toBe(false);
-      expect(probe.errorClass).toBe('terminal');
-      expect(probe.message).toMatch(/does not support SSL/);
+      expect(probe.ok, probe.message).toBe(true);
+      await h.sink.connect();
+      const r = await admin.query<{ ssl: boolean }>(
+        'SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1',
+        [app],
+      );
+      expect(r.rows.length).toBeGreaterThan(0);
+      expect(r.rows.every((x) => x.ssl)).toBe(true);
       await h.sink.close();
     });
 

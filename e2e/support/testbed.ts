@@ -24,7 +24,7 @@ export const HOW_TO =
   'run `npm run testbed -- up` and export `npm run testbed -- env` (eval "$(npm run -s testbed -- env)")';
 
 export type ServiceName =
-  'nats' | 'postgres' | 'etcd' | 'kube-apiserver' | 'git' | 's3' | 'gcs' | 'kafka' | 'mongo' | 'sshd';
+  'nats' | 'postgres' | 'etcd' | 'kube-apiserver' | 'git' | 's3' | 'gcs' | 'kafka' | 'mongo' | 'sshd' | 'tls';
 
 /** Tools the bed builds into its cache (no process); they publish variables like a service. */
 export type ToolName = 'helm' | 'python';
@@ -66,6 +66,13 @@ export const SERVICE_ENV: Record<ServiceName | ToolName, string[]> = {
     'KOLLECT_TEST_GIT_SSH_ROOT',
     'KOLLECT_TEST_GIT_SSH_KEY',
     'KOLLECT_TEST_GIT_SSH_KNOWN_HOSTS',
+  ],
+  tls: [
+    'KOLLECT_TEST_CA_FILE',
+    'KOLLECT_TEST_WRONG_CA_FILE',
+    'KOLLECT_TEST_GIT_HTTPS_URL',
+    'KOLLECT_TEST_S3_HTTPS_ENDPOINT',
+    'KOLLECT_TEST_GCS_HTTPS_ENDPOINT',
   ],
   helm: ['KOLLECT_TEST_HELM'],
   python: ['KOLLECT_TEST_PYTHON'],
@@ -240,6 +247,29 @@ export const testbedEnv = {
   /** Path of a known_hosts file with the sshd's host key for `[127.0.0.1]:<port>`. */
   get gitSshKnownHosts() {
     return requireEnv('KOLLECT_TEST_GIT_SSH_KNOWN_HOSTS');
+  },
+  /**
+   * PEM file of the bed CA: it signed the certificate (SAN IP 127.0.0.1, DNS localhost) of
+   * PostgreSQL (`ssl = on`) and of the HTTPS fronts of git, s3 and gcs.
+   */
+  get caFile() {
+    return requireEnv('KOLLECT_TEST_CA_FILE');
+  },
+  /** PEM file of an unrelated CA that signed nothing the bed serves (negative tests). */
+  get wrongCaFile() {
+    return requireEnv('KOLLECT_TEST_WRONG_CA_FILE');
+  },
+  /** HTTPS base of the git remote (same repositories as gitUrl): `${gitHttpsUrl}/<name>.git`. */
+  get gitHttpsUrl() {
+    return requireEnv('KOLLECT_TEST_GIT_HTTPS_URL');
+  },
+  /** MinIO behind the bed's TLS front (same server and buckets as s3Endpoint). */
+  get s3HttpsEndpoint() {
+    return requireEnv('KOLLECT_TEST_S3_HTTPS_ENDPOINT');
+  },
+  /** fake-gcs-server behind the bed's TLS front (same server and buckets as gcsEndpoint). */
+  get gcsHttpsEndpoint() {
+    return requireEnv('KOLLECT_TEST_GCS_HTTPS_ENDPOINT');
   },
 };
 

@@ -11,7 +11,7 @@ import {
   type ComponentName,
 } from './components.js';
 import { fmtMs, info, TestbedError, warn } from './log.js';
-import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile } from './paths.js';
+import { dataRoot, GIT_SERVER_JS, serviceDir, stateFile, TLS_FRONT_JS } from './paths.js';
 import {
   groupRss,
   isAlive,
@@ -232,6 +232,12 @@ export async function up(
   if (names.includes('git') && !existsSync(GIT_SERVER_JS)) {
     throw new TestbedError(
       `${GIT_SERVER_JS} is missing`,
+      'build the package first: npm run build -w @kollect/testbed',
+    );
+  }
+  if (names.includes('tls') && !existsSync(TLS_FRONT_JS)) {
+    throw new TestbedError(
+      `${TLS_FRONT_JS} is missing`,
       'build the package first: npm run build -w @kollect/testbed',
     );
   }

@@ -14,6 +14,8 @@ export const GO_MODULES_DIR = join(TESTBED_DIR, 'go');
 export const KAFKA_POM = join(TESTBED_DIR, 'kafka', 'pom.xml');
 /** Compiled git smart-HTTP server entry point (dist/git-server.js). */
 export const GIT_SERVER_JS = join(TESTBED_DIR, 'dist', 'git-server.js');
+/** Compiled TLS front entry point (dist/tls-front.js). */
+export const TLS_FRONT_JS = join(TESTBED_DIR, 'dist', 'tls-front.js');
 /** Compiled CLI. */
 export const CLI_JS = join(TESTBED_DIR, 'dist', 'cli.js');
 

@@ -23,6 +23,7 @@ export const SERVICE_NAMES = [
   'kafka',
   'mongo',
   'sshd',
+  'tls',
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 

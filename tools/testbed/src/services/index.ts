@@ -9,6 +9,7 @@ import { nats } from './nats.js';
 import { postgres } from './postgres.js';
 import { s3 } from './s3.js';
 import { sshd } from './sshd.js';
+import { tls } from './tls.js';
 import type { ServiceDef } from './types.js';
 
 export type { Ctx, Health, ServiceDef } from './types.js';
@@ -24,4 +25,5 @@ export const SERVICES: Record<ServiceName, ServiceDef> = {
   kafka,
   mongo,
   sshd,
+  tls,
 };

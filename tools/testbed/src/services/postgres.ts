@@ -1,7 +1,8 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresBinDir } from '../components.js';
 import { TestbedError } from '../log.js';
+import { bedPkiPaths, ensureBedPki } from '../pki.js';
 import { run, runOk } from '../proc.js';
 import type { Ctx, ServiceDef } from './types.js';
 import { isRoot, lookupUser } from './users.js';
@@ -53,7 +54,8 @@ function removeStalePidFile(data: string): void {
 /** Debian's PostgreSQL server, own cluster directory under the data root, trust auth on loopback. */
 export const postgres: ServiceDef = {
   name: 'postgres',
-  description: "PostgreSQL from Debian's postgresql package (own cluster dir, trust auth, loopback only)",
+  description:
+    "PostgreSQL from Debian's postgresql package (own cluster dir, trust auth, loopback only, ssl = on with the bed CA's certificate)",
   deps: [],
   components: ['postgres'],
   portNames: ['pg'],
@@ -78,6 +80,18 @@ export const postgres: ServiceDef = {
       );
     }
     removeStalePidFile(data);
+    // TLS with the bed CA's server certificate (src/pki.ts). Plain connections keep working:
+    // initdb's pg_hba `host … 127.0.0.1/32 trust` lines match SSL and non-SSL connections alike.
+    // Postgres insists that its key is owned by the server's user and not group/world readable.
+    const pki = await ensureBedPki();
+    const tlsDir = join(ctx.dir, 'tls');
+    mkdirSync(tlsDir, { recursive: true });
+    const cert = join(tlsDir, 'server.crt');
+    const key = join(tlsDir, 'server.key');
+    copyFileSync(pki.cert, cert);
+    copyFileSync(pki.key, key);
+    chmodSync(key, 0o600);
+    if (who.uid !== undefined) for (const f of [tlsDir, cert, key]) chownSync(f, who.uid, who.gid!);
     return {
       cmd: bin('postgres'),
       args: [
@@ -91,6 +105,12 @@ export const postgres: ServiceDef = {
         'listen_addresses=127.0.0.1',
         '-c',
         'max_connections=200',
+        '-c',
+        'ssl=on',
+        '-c',
+        `ssl_cert_file=${cert}`,
+        '-c',
+        `ssl_key_file=${key}`,
         '-c',
         'logging_collector=off',
         '-c',
@@ -120,7 +140,12 @@ export const postgres: ServiceDef = {
     }
   },
   env(ctx) {
-    return { KOLLECT_TEST_POSTGRES_DSN: `postgres://postgres@127.0.0.1:${ctx.ports['pg']}/kollect` };
+    const ca = bedPkiPaths().ca;
+    return {
+      KOLLECT_TEST_POSTGRES_DSN: `postgres://postgres@127.0.0.1:${ctx.ports['pg']}/kollect`,
+      // the CA of its server certificate (also published by the tls service)
+      ...(existsSync(ca) ? { KOLLECT_TEST_CA_FILE: ca } : {}),
+    };
   },
   where(ctx) {
     return `postgres://postgres@127.0.0.1:${ctx.ports['pg']}/kollect`;
