@@ -134,6 +134,68 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
+/** Node's (OpenSSL's) codes for a server certificate the client does not trust. */
+const TLS_UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'INVALID_CA',
+]);
+/** The certificate is trusted but names another host. */
+const TLS_HOST_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+
+/**
+ * A TLS verification failure anywhere in the cause chain (fetch wraps it as `TypeError: fetch
+ * failed` with the socket error as `cause`; other clients throw it as is): `untrusted` when the
+ * chain does not lead to a trusted CA, `host` when the certificate names another host.
+ */
+export function tlsVerifyFailure(
+  err: unknown,
+): { kind: 'untrusted' | 'host'; code: string; message: string } | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    const msg = typeof message === 'string' ? message : '';
+    if (typeof code === 'string' && TLS_UNTRUSTED_CODES.has(code))
+      return { kind: 'untrusted', code, message: msg };
+    if (typeof code === 'string' && TLS_HOST_CODES.has(code)) return { kind: 'host', code, message: msg };
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The terminal error of a TLS verification failure, naming what to set: retrying cannot make a
+ * certificate trusted. `detail` is scrubbed; no certificate or secret is ever part of it.
+ */
+export function sinkTlsError(
+  sink: string,
+  failure: { kind: 'untrusted' | 'host'; code: string; message: string },
+  cause: unknown,
+): KollectError {
+  const what = `${failure.code}: ${failure.message}`;
+  return failure.kind === 'untrusted'
+    ? SinkConfigInvalid(
+        sink,
+        'spec.tls',
+        `TLS verification of the server certificate failed (${what}); set tls.caBundle or tls.caSecretRef to the CA that signed it`,
+        { cause },
+      )
+    : SinkConfigInvalid(
+        sink,
+        'spec.endpoint',
+        `TLS verification of the server certificate failed (${what}); the certificate does not name the endpoint's host: use a host name it was issued for`,
+        { cause },
+      );
+}
+
 /** The error class an HTTP status means for a sink (SEED-SPEC §5.8/§9.1). */
 export function classifyHttpStatus(status: number): ErrorClass {
   if (status === 401 || status === 403) return 'terminal';
@@ -173,6 +235,8 @@ export function classifySinkError(sink: string, err: unknown): KollectError {
       return SinkConfigInvalid(sink, 'spec', `HTTP ${status}: ${message}`, { cause: err });
     return SinkUnavailable(sink, `HTTP ${status}: ${message}`, { cause: err });
   }
+  const tls = tlsVerifyFailure(err);
+  if (tls) return sinkTlsError(sink, tls, err);
   if (typeof e?.code === 'string' && TRANSIENT_CODES.has(e.code)) {
     return SinkUnavailable(sink, `${e.code}: ${message}`, { cause: err });
   }

@@ -37,6 +37,12 @@ export const gcsSinkFactory: SinkFactory = {
     const name = `${ctx.sink.ref.family}/${ctx.sink.ref.namespace}/${ctx.sink.ref.name}`;
     const r = ctx.credentials.roles;
     const endpoint = settings.location.endpoint ?? GCS_ENDPOINT;
+    const tls = {
+      ...(ctx.credentials.caPem ? { caPem: ctx.credentials.caPem } : {}),
+      ...((ctx.sink.spec['tls'] as { insecureSkipVerify?: unknown } | undefined)?.insecureSkipVerify === true
+        ? { insecureSkipVerify: true }
+        : {}),
+    };
     let client: ObjectStoreClient;
     if (gcsMode(ctx) === 'hmac') {
       client = new S3ObjectClient({
@@ -45,7 +51,7 @@ export const gcsSinkFactory: SinkFactory = {
         region: 'auto',
         credentials: { accessKeyId: r.accessKeyId as string, secretAccessKey: r.secretAccessKey as string },
         checksums: 'when_required',
-        ...(ctx.credentials.caPem ? { caPem: ctx.credentials.caPem } : {}),
+        ...tls,
       });
     } else {
       let tokens: GcsTokenSource | undefined;
@@ -65,6 +71,7 @@ export const gcsSinkFactory: SinkFactory = {
         bucket: settings.location.bucket,
         ...(typeof project === 'string' ? { project } : {}),
         ...(tokens ? { tokens } : {}),
+        ...tls,
       });
     }
     return new ObjectSnapshotSink('gcs', name, ctx.cluster, settings, client, ctx.log);

@@ -1,3 +1,4 @@
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { ObjectHead, ObjectStoreClient } from '@kollect/object-store';
 import type { GcsTokenSource } from './token.js';
 
@@ -21,16 +22,40 @@ export interface GcsJsonClientOptions {
   tokens?: GcsTokenSource;
   /** Bodies above this use a resumable upload (default 8 MiB). */
   resumableThreshold?: number;
+  /** Extra CA certificates (PEM) for the endpoint's server certificate (`spec.tls`). */
+  caPem?: string;
+  insecureSkipVerify?: boolean;
 }
 
-/** The GCS JSON API (v1) over fetch: the operations `ObjectSnapshotSink` needs. */
+/**
+ * The GCS JSON API (v1) over undici's fetch: the operations `ObjectSnapshotSink` needs. undici
+ * (not the global fetch) because a custom CA needs a dispatcher, and Node's bundled fetch only
+ * takes one of its own undici version.
+ */
 export class GcsJsonClient implements ObjectStoreClient {
   private readonly o: GcsJsonClientOptions;
   private readonly base: string;
+  /** Own connection pool when `spec.tls` configures the handshake; closed with the client. */
+  private readonly dispatcher: Agent | undefined;
 
   constructor(o: GcsJsonClientOptions) {
     this.o = o;
     this.base = o.endpoint.replace(/\/+$/, '');
+    if (o.caPem !== undefined || o.insecureSkipVerify) {
+      this.dispatcher = new Agent({
+        connect: {
+          // like the s3 client's https.Agent: the bundle replaces Node's roots for this pool
+          ...(o.caPem !== undefined ? { ca: o.caPem } : {}),
+          rejectUnauthorized: !o.insecureSkipVerify,
+        },
+      });
+    }
+  }
+
+  private fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const opts = { ...init, ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) };
+    // undici's Response implements the same WHATWG interface; only the declared types differ
+    return undiciFetch(url, opts as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
   }
 
   private async headers(extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -60,18 +85,21 @@ export class GcsJsonClient implements ObjectStoreClient {
   }
 
   async bucketExists(): Promise<boolean> {
-    const res = await fetch(`${this.base}/storage/v1/b/${encodeURIComponent(this.o.bucket)}`, {
+    const res = await this.fetch(`${this.base}/storage/v1/b/${encodeURIComponent(this.o.bucket)}`, {
       headers: await this.headers(),
     });
     return (await this.check(res, 'get bucket', true)) !== null;
   }
 
   async createBucket(): Promise<void> {
-    const res = await fetch(`${this.base}/storage/v1/b?project=${encodeURIComponent(this.o.project ?? '')}`, {
-      method: 'POST',
-      headers: await this.headers({ 'content-type': 'application/json' }),
-      body: JSON.stringify({ name: this.o.bucket }),
-    });
+    const res = await this.fetch(
+      `${this.base}/storage/v1/b?project=${encodeURIComponent(this.o.project ?? '')}`,
+      {
+        method: 'POST',
+        headers: await this.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ name: this.o.bucket }),
+      },
+    );
     if (res.status === 409) return;
     await this.check(res, 'create bucket');
   }
@@ -86,7 +114,7 @@ export class GcsJsonClient implements ObjectStoreClient {
     const uploadBase = `${this.base}/upload/storage/v1/b/${encodeURIComponent(this.o.bucket)}/o`;
     let res: Response;
     if (body.length > (this.o.resumableThreshold ?? 8 * 1024 * 1024)) {
-      const init = await fetch(`${uploadBase}?uploadType=resumable&name=${encodeURIComponent(key)}`, {
+      const init = await this.fetch(`${uploadBase}?uploadType=resumable&name=${encodeURIComponent(key)}`, {
         method: 'POST',
         headers: await this.headers({
           'content-type': 'application/json; charset=UTF-8',
@@ -99,7 +127,7 @@ export class GcsJsonClient implements ObjectStoreClient {
       const session = init.headers.get('location');
       await init.body?.cancel();
       if (!session) throw new GcsHttpError('GCS resumable upload: no session URL', 502);
-      res = await fetch(session, {
+      res = await this.fetch(session, {
         method: 'PUT',
         headers: await this.headers({ 'content-type': contentType }),
         body,
@@ -113,7 +141,7 @@ export class GcsJsonClient implements ObjectStoreClient {
         body,
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
-      res = await fetch(`${uploadBase}?uploadType=multipart`, {
+      res = await this.fetch(`${uploadBase}?uploadType=multipart`, {
         method: 'POST',
         headers: await this.headers({ 'content-type': `multipart/related; boundary=${boundary}` }),
         body: multipart,
@@ -126,7 +154,7 @@ export class GcsJsonClient implements ObjectStoreClient {
 
   async head(key: string): Promise<ObjectHead | null> {
     const res = await this.check(
-      await fetch(this.objUrl(key), { headers: await this.headers() }),
+      await this.fetch(this.objUrl(key), { headers: await this.headers() }),
       'get object metadata',
       true,
     );
@@ -139,7 +167,7 @@ export class GcsJsonClient implements ObjectStoreClient {
 
   async get(key: string): Promise<Buffer | null> {
     const res = await this.check(
-      await fetch(`${this.objUrl(key)}?alt=media`, { headers: await this.headers() }),
+      await this.fetch(`${this.objUrl(key)}?alt=media`, { headers: await this.headers() }),
       'download',
       true,
     );
@@ -152,7 +180,7 @@ export class GcsJsonClient implements ObjectStoreClient {
     do {
       const q = new URLSearchParams({ prefix, ...(token ? { pageToken: token } : {}) });
       const res = (await this.check(
-        await fetch(`${this.base}/storage/v1/b/${encodeURIComponent(this.o.bucket)}/o?${q}`, {
+        await this.fetch(`${this.base}/storage/v1/b/${encodeURIComponent(this.o.bucket)}/o?${q}`, {
           headers: await this.headers(),
         }),
         'list',
@@ -166,11 +194,13 @@ export class GcsJsonClient implements ObjectStoreClient {
 
   async delete(key: string): Promise<void> {
     await this.check(
-      await fetch(this.objUrl(key), { method: 'DELETE', headers: await this.headers() }),
+      await this.fetch(this.objUrl(key), { method: 'DELETE', headers: await this.headers() }),
       'delete',
       true,
     );
   }
 
-  close(): void {}
+  close(): void {
+    void this.dispatcher?.close();
+  }
 }

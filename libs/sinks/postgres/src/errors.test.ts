@@ -39,6 +39,27 @@ describe('postgres error classes', () => {
     expect(classifyPgError('s', new Error('timeout expired')).errorClass).toBe('transient');
   });
 
+  it('an untrusted server certificate is terminal and names tls.caBundle / tls.caSecretRef', () => {
+    // the shape pg rejects with: the TLS socket's error, OpenSSL's code on it
+    const e = classifyPgError(
+      'database/a/b',
+      Object.assign(new Error('unable to verify the first certificate'), {
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      }),
+    );
+    expect(e.errorClass).toBe('terminal');
+    expect(e.reason).toBe('InvalidSinkConfig');
+    expect(e.message).toMatch(/set tls\.caBundle or tls\.caSecretRef/);
+    const host = classifyPgError(
+      'database/a/b',
+      Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      }),
+    );
+    expect(host.errorClass).toBe('terminal');
+    expect(host.message).toMatch(/does not name the endpoint's host/);
+  });
+
   it('scrubs credentials from server messages', () => {
     const e = classifyPgError(
       's',

@@ -7,6 +7,8 @@ import {
   SinkDataInvalid,
   SinkTimeout,
   SinkUnavailable,
+  sinkTlsError,
+  tlsVerifyFailure,
 } from '@kollect/sink';
 
 /**
@@ -120,6 +122,9 @@ export function classifyPgError(
     if (code === '57014') return SinkTimeout(sink, 'a statement', statementTimeoutMs, { cause: err });
     return SinkUnavailable(sink, `${code}: ${msg}`, { cause: err });
   }
+  // an untrusted or mismatched server certificate: name tls.caBundle / tls.caSecretRef (or the host)
+  const tls = tlsVerifyFailure(err);
+  if (tls) return sinkTlsError(sink, tls, err);
   if (TLS_CONFIG.some((re) => re.test(msg)))
     return SinkConfigInvalid(sink, 'spec.tls / sslmode', `TLS: ${msg}`, { cause: err });
   if (/timeout expired|Connection terminated due to connection timeout/i.test(msg))
