@@ -140,9 +140,10 @@ run('controller: a plan too large for one KV value', () => {
     });
     await create(kube, 'KollectTarget', ns, 't0', target('t0'));
     await create(kube, 'KollectInventory', ns, 'inv', {});
-    const p = await eventually('a plan with t0', async () => {
+    // The inventory is created after the target: a plan compiled in between has t0 and no inventory.
+    const p = await eventually('a plan with t0 and inv', async () => {
       const v = await readPlan(bus, prefix, cluster);
-      return v?.targets.some((t) => t.name === 't0') ? v : undefined;
+      return v?.targets.some((t) => t.name === 't0') && v.inventories.length > 0 ? v : undefined;
     });
     expect(p.inventories.map((i) => i.ref.name)).toEqual(['inv']);
     await eventually('t0 Ready', async () =>
