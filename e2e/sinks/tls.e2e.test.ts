@@ -1,17 +1,18 @@
 /**
  * Custom CAs (`spec.tls.caBundle`, `spec.tls.caSecretRef`) against real TLS servers of the test bed:
- * the git smart-HTTP server, MinIO and fake-gcs-server behind the bed's TLS fronts, and PostgreSQL
- * with `ssl = on` reached with `sslmode=verify-full`. Every server certificate is signed by the bed
+ * the git smart-HTTP server, MinIO, fake-gcs-server and FerretDB (mongodb wire protocol) behind the
+ * bed's TLS fronts, and PostgreSQL with `ssl = on` reached with `sslmode=verify-full`. Every server certificate is signed by the bed
  * CA (KOLLECT_TEST_CA_FILE); KOLLECT_TEST_WRONG_CA_FILE signed nothing the bed serves.
  *
  * Credentials go the sink worker's way: Secrets in the real kube-apiserver, read with the worker's
  * KubeSecretWatcher, turned into SinkCredentials by `secretNeeds` + `resolveCredentials`. What a
  * sink wrote is read back over the plain endpoints with independent clients (git, the AWS SDK,
- * plain HTTP, pg), never through the sink.
+ * plain HTTP, pg, the mongodb driver), never through the sink.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -31,6 +32,7 @@ import {
 } from '@kollect/sink';
 import { gcsSinkFactory } from '@kollect/sink-gcs';
 import { gitSinkFactory } from '@kollect/sink-git';
+import { mongodbSinkFactory } from '@kollect/sink-mongodb';
 import { postgresSinkFactory } from '@kollect/sink-postgres';
 import { s3SinkFactory } from '@kollect/sink-s3';
 import { InventoryModel, makeItems } from '@kollect/sink-testing';
@@ -61,7 +63,7 @@ interface Destination {
 }
 
 interface Backend {
-  type: 'git' | 's3' | 'gcs' | 'postgres';
+  type: 'git' | 's3' | 'gcs' | 'postgres' | 'mongodb';
   family: 'snapshot' | 'database';
   factory: SinkFactory;
   /** The key the CA Secret uses for this backend (each of CA_SECRET_KEYS is exercised once or more). */
@@ -76,6 +78,8 @@ let watcher: KubeSecretWatcher;
 let namespace: string;
 let admin: pg.Pool;
 const pgSchema = `kollect_tls_${Date.now().toString(36)}`;
+let mongoAdmin: MongoClient;
+const mongoDb = `kollect_tls_${Date.now().toString(36)}`;
 
 const caPem = () => readFileSync(testbedEnv.caFile, 'utf8');
 const wrongCaPem = () => readFileSync(testbedEnv.wrongCaFile, 'utf8');
@@ -212,6 +216,36 @@ const BACKENDS: Backend[] = [
       };
     },
   },
+  {
+    type: 'mongodb',
+    family: 'database',
+    factory: mongodbSinkFactory,
+    caKey: 'tls.crt',
+    secrets: () => [],
+    async destination(name) {
+      const collection = name.replace(/-/g, '_');
+      // the front's URI says tls=true and names no CA: the CA comes from spec.tls. A short server
+      // selection timeout (the URI wins over the sink's 30 s) keeps the failing handshakes quick.
+      const uri = new URL(testbedEnv.mongoTlsUri);
+      uri.searchParams.set('directConnection', 'true');
+      uri.searchParams.set('serverSelectionTimeoutMS', '5000');
+      return {
+        spec: { mongodb: { database: mongoDb, collection } },
+        credentials: { uri: uri.toString() },
+        async read() {
+          // the same FerretDB over its plain port: nothing written means no document at all
+          const docs = await mongoAdmin.db(mongoDb).collection(collection).find({}).toArray();
+          if (docs.length === 0) return null;
+          return docs.map((d, i) =>
+            parseItem(
+              typeof d['payload'] === 'string' ? JSON.parse(d['payload'] as string) : d['payload'],
+              `doc ${i}`,
+            ),
+          );
+        },
+      };
+    },
+  },
 ];
 
 /** The CompiledSink of a backend with the chosen spec.tls, referencing `secretName` for credentials. */
@@ -235,8 +269,8 @@ function compiled(
     ...dest.spec,
     ...(tlsBlock ? { tls: tlsBlock } : {}),
   };
-  if (dest.credentials && b.type === 'postgres')
-    spec['postgres'] = { ...(spec['postgres'] as object), databaseRef: { name: secretName } };
+  if (dest.credentials && (b.type === 'postgres' || b.type === 'mongodb'))
+    spec[b.type] = { ...(spec[b.type] as object), databaseRef: { name: secretName } };
   else if (dest.credentials) spec['secretRef'] = { name: secretName };
   return {
     ref: { family: b.family, namespace, name },
@@ -289,8 +323,8 @@ async function exportOnce(b: Backend, dest: Destination, sink: CompiledSink, mod
   }
 }
 
-describe.runIf(hasTestbed('tls', 'git', 's3', 'gcs', 'postgres', 'kube-apiserver'))(
-  'sink TLS with custom CAs (bed CA; git/s3/gcs behind TLS fronts, PostgreSQL ssl=on)',
+describe.runIf(hasTestbed('tls', 'git', 's3', 'gcs', 'mongo', 'postgres', 'kube-apiserver'))(
+  'sink TLS with custom CAs (bed CA; git/s3/gcs/mongodb behind TLS fronts, PostgreSQL ssl=on)',
   () => {
     beforeAll(async () => {
       kube = new KubeClient({ kubeconfigPath: testbedEnv.kubeconfig });
@@ -305,10 +339,13 @@ describe.runIf(hasTestbed('tls', 'git', 's3', 'gcs', 'postgres', 'kube-apiserver
       });
       admin = new pg.Pool({ connectionString: testbedEnv.postgresDsn, max: 2 });
       await admin.query(`CREATE SCHEMA IF NOT EXISTS "${pgSchema}"`);
+      mongoAdmin = new MongoClient(testbedEnv.mongoUri, { directConnection: true });
     });
     afterAll(async () => {
       await admin?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
       await admin?.end();
+      await mongoAdmin?.db(mongoDb).dropDatabase();
+      await mongoAdmin?.close();
       await kube
         ?.request('DELETE', `/api/v1/namespaces/${namespace}`)
         .catch(() => undefined /* already gone */);

@@ -73,6 +73,7 @@ export const SERVICE_ENV: Record<ServiceName | ToolName, string[]> = {
     'KOLLECT_TEST_GIT_HTTPS_URL',
     'KOLLECT_TEST_S3_HTTPS_ENDPOINT',
     'KOLLECT_TEST_GCS_HTTPS_ENDPOINT',
+    'KOLLECT_TEST_MONGO_TLS_URI',
   ],
   helm: ['KOLLECT_TEST_HELM'],
   python: ['KOLLECT_TEST_PYTHON'],
@@ -250,7 +251,7 @@ export const testbedEnv = {
   },
   /**
    * PEM file of the bed CA: it signed the certificate (SAN IP 127.0.0.1, DNS localhost) of
-   * PostgreSQL (`ssl = on`) and of the HTTPS fronts of git, s3 and gcs.
+   * PostgreSQL (`ssl = on`) and of the TLS fronts of git, s3, gcs and mongo.
    */
   get caFile() {
     return requireEnv('KOLLECT_TEST_CA_FILE');
@@ -270,6 +271,13 @@ export const testbedEnv = {
   /** fake-gcs-server behind the bed's TLS front (same server and buckets as gcsEndpoint). */
   get gcsHttpsEndpoint() {
     return requireEnv('KOLLECT_TEST_GCS_HTTPS_ENDPOINT');
+  },
+  /**
+   * FerretDB behind the bed's TLS front (same server and data as mongoUri): `mongodb://127.0.0.1:P/?tls=true`,
+   * no CA in the URI — the client brings the bed CA (a sink: from spec.tls).
+   */
+  get mongoTlsUri() {
+    return requireEnv('KOLLECT_TEST_MONGO_TLS_URI');
   },
 };
 

@@ -1,10 +1,11 @@
 /**
- * Smoke test of the bed's TLS: the fronts of git, s3 and gcs and PostgreSQL (`ssl = on`) present a
+ * Smoke test of the bed's TLS: the fronts of git, s3, gcs and mongo and PostgreSQL (`ssl = on`) present a
  * certificate for 127.0.0.1/localhost that chains to KOLLECT_TEST_CA_FILE and not to
  * KOLLECT_TEST_WRONG_CA_FILE, and reach the real servers behind; the plain endpoints still work.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { hasTestbed, testbedEnv } from '../support/testbed.js';
@@ -21,7 +22,7 @@ function get(url: string, ca: string, headers: Record<string, string> = {}): Pro
   });
 }
 
-describe.runIf(hasTestbed('tls', 'postgres', 'git', 's3', 'gcs'))('testbed: TLS (bed CA)', () => {
+describe.runIf(hasTestbed('tls', 'postgres', 'git', 's3', 'gcs', 'mongo'))('testbed: TLS (bed CA)', () => {
   const ca = () => readFileSync(testbedEnv.caFile, 'utf8');
   const wrong = () => readFileSync(testbedEnv.wrongCaFile, 'utf8');
   const basic = () =>
@@ -78,6 +79,28 @@ describe.runIf(hasTestbed('tls', 'postgres', 'git', 's3', 'gcs'))('testbed: TLS 
     const p = await plain.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
     expect(p.rows[0]?.ssl).toBe(false);
     await plain.end();
+  });
+
+  it('mongo: FerretDB answers a ping through the front with the bed CA; the wrong CA is refused', async () => {
+    const uri = new URL(testbedEnv.mongoTlsUri);
+    expect(uri.searchParams.get('tls')).toBe('true');
+    expect(uri.searchParams.has('tlsCAFile')).toBe(false); // the client brings the CA
+    const opts = { directConnection: true, serverSelectionTimeoutMS: 3000 };
+    const ok = new MongoClient(testbedEnv.mongoTlsUri, { ...opts, ca: ca() });
+    try {
+      expect(await ok.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
+    } finally {
+      await ok.close();
+    }
+    const bad = new MongoClient(testbedEnv.mongoTlsUri, { ...opts, ca: wrong() });
+    try {
+      await expect(bad.db('admin').command({ ping: 1 })).rejects.toMatchObject({
+        name: 'MongoServerSelectionError',
+        cause: { cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } },
+      });
+    } finally {
+      await bad.close();
+    }
   });
 
   it('the plain git endpoint still answers', async () => {

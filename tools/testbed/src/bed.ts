@@ -153,11 +153,23 @@ async function choosePorts(
       );
     }
   }
-  const fresh = await stablePorts(def.portNames.length, taken, dataRoot());
+  // A port name added to the service since its ports were recorded (a new TLS front): the recorded
+  // ports that are still free stay where the running tests' env says they are; only the rest move.
+  const keep: Record<string, number> = {};
+  if (!known)
+    for (const p of def.portNames) {
+      const port = prev[p];
+      if (port !== undefined && !taken.has(port) && (await portFree(port))) keep[p] = port;
+    }
+  Object.values(keep).forEach((p) => taken.add(p));
+  const missing = def.portNames.filter((p) => keep[p] === undefined);
+  const fresh = await stablePorts(missing.length, taken, dataRoot());
   fresh.forEach((p) => reserved.add(p));
-  const ports: Record<string, number> = {};
-  def.portNames.forEach((p, i) => (ports[p] = fresh[i]!));
-  if (Object.keys(prev).length)
+  const ports: Record<string, number> = { ...keep };
+  missing.forEach((p, i) => (ports[p] = fresh[i]!));
+  if (Object.keys(keep).length)
+    info(`${name}: new port(s) ${missing.map((p) => `${p}=${ports[p]}`).join(', ')}; the others kept`);
+  else if (Object.keys(prev).length)
     warn(
       `${name}: previous ports ${JSON.stringify(prev)} are busy; moved to ${JSON.stringify(ports)} — re-export the env (eval "$(npm run -s testbed -- env)"); running tests still hold the old ports`,
     );

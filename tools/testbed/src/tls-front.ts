@@ -1,7 +1,7 @@
 /**
  * TLS-terminating fronts of the test bed: one `tls.createServer` listener per route, each piping the
  * decrypted stream byte for byte to a plain port of another bed service (git smart-HTTP, MinIO,
- * fake-gcs-server). The clients under test do a real TLS handshake against the bed CA's server
+ * fake-gcs-server, FerretDB's mongodb wire protocol). The clients under test do a real TLS handshake against the bed CA's server
  * certificate and then talk to the real server behind; nothing is parsed or rewritten (the Host
  * header the client signed, e.g. for SigV4, arrives unchanged).
  *
@@ -41,7 +41,7 @@ const servers = routes.map((route) => {
   // failed handshakes (a client that does not trust the bed CA) are the negative tests' business
   server.on('tlsClientError', () => {});
   server.listen(route.listen, '127.0.0.1', () =>
-    console.log(`tls front ${route.name}: https://127.0.0.1:${route.listen} -> 127.0.0.1:${route.target}`),
+    console.log(`tls front ${route.name}: tls://127.0.0.1:${route.listen} -> 127.0.0.1:${route.target}`),
   );
   return server;
 });

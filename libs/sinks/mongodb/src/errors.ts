@@ -8,6 +8,8 @@ import {
   SinkPayloadTooLarge,
   SinkSecretResolveFailed,
   SinkUnavailable,
+  sinkTlsError,
+  tlsVerifyFailure,
 } from '@kollect/sink';
 import { OPTION_PAYLOAD } from './config.js';
 
@@ -82,13 +84,33 @@ const NETWORK = new Set([
 export const FIELD_NAME =
   /key must not (contain '\.'|start with '\$')|must not contain '\.'|must not start with '\$'/;
 
-const TLS_CONFIG = [
+/** Node's TLS verification messages, for a driver error that kept the message but lost the code. */
+const TLS_UNTRUSTED = [
   /self[- ]signed certificate/i,
   /unable to (?:verify|get local issuer)/i,
   /certificate has expired/i,
-  /Hostname\/IP does not match/i,
-  /ERR_TLS_CERT_ALTNAME_INVALID/,
 ];
+const TLS_HOST = [/Hostname\/IP does not match/i, /ERR_TLS_CERT_ALTNAME_INVALID/];
+
+/**
+ * A TLS verification failure behind a driver error. The driver retries the handshake until server
+ * selection times out, then throws MongoServerSelectionError whose `cause` chain ends at the
+ * socket's error (UNABLE_TO_VERIFY_LEAF_SIGNATURE, …); the same error also sits on each server of
+ * the topology description in `.reason`, looked at when the chain is cut.
+ */
+function mongoTlsFailure(err: unknown, msg: string): ReturnType<typeof tlsVerifyFailure> {
+  const direct = tlsVerifyFailure(err);
+  if (direct) return direct;
+  const servers = (err as { reason?: { servers?: unknown } } | undefined)?.reason?.servers;
+  if (servers instanceof Map)
+    for (const s of servers.values()) {
+      const f = tlsVerifyFailure((s as { error?: unknown } | undefined)?.error);
+      if (f) return f;
+    }
+  if (TLS_UNTRUSTED.some((re) => re.test(msg))) return { kind: 'untrusted', code: 'TLS', message: msg };
+  if (TLS_HOST.some((re) => re.test(msg))) return { kind: 'host', code: 'TLS', message: msg };
+  return undefined;
+}
 
 /**
  * Map a driver or server error onto the contract's classes:
@@ -98,7 +120,9 @@ const TLS_CONFIG = [
  * - 10334 / BSON size → `payload_too_large`; other 2/9/14 → terminal data;
  * - 11000 duplicate key → transient `Conflict`;
  * - 26 NamespaceNotFound, 238 NotImplemented → terminal config;
- * - network, server selection, TLS verification failures → transient (TLS: terminal);
+ * - an untrusted server certificate (also inside a server selection timeout) → terminal, naming
+ *   tls.caBundle / tls.caSecretRef (a host mismatch names spec.endpoint): retrying cannot fix it;
+ * - network and server selection failures → transient;
  * - everything else → transient.
  */
 export function classifyMongoError(sink: string, err: unknown): KollectError {
@@ -112,8 +136,16 @@ export function classifyMongoError(sink: string, err: unknown): KollectError {
       cause: err,
     });
   if (code === 18 || code === 13) return SinkAuthFailed(sink, `${code}: ${msg}`, { cause: err });
-  if (TLS_CONFIG.some((re) => re.test(msg)))
-    return SinkConfigInvalid(sink, 'spec.tls', `TLS: ${msg}`, { cause: err });
+  const tls = mongoTlsFailure(err, msg);
+  if (tls?.kind === 'host')
+    // the host is in the connection URI of the Secret, not in spec.endpoint
+    return SinkConfigInvalid(
+      sink,
+      'spec.tls',
+      `TLS verification of the server certificate failed (${tls.code}: ${redactSecrets(tls.message)}); the certificate does not name the host of the connection URI: use a host name it was issued for`,
+      { cause: err },
+    );
+  if (tls) return sinkTlsError(sink, { ...tls, message: redactSecrets(tls.message) }, err);
   if (code === 11000) return SinkConflict(sink, `${code}: ${msg}`, { cause: err });
   if (code === 10334 || /BSONObjectTooLarge|larger than the maximum|exceeds maximum.*BSON/i.test(msg))
     return SinkPayloadTooLarge(sink, msg, { cause: err });

@@ -50,7 +50,13 @@ export function mongodbPreview(sink: CompiledSink): SinkPreview {
   };
 }
 
-export { MongoSink, MONGODB_CAPABILITIES, BATCH as MONGODB_BATCH, CLIENT as MONGODB_CLIENT } from './sink.js';
+export {
+  MongoSink,
+  MONGODB_CAPABILITIES,
+  BATCH as MONGODB_BATCH,
+  CLIENT as MONGODB_CLIENT,
+  mongoClientOptions,
+} from './sink.js';
 export {
   mongoSettings,
   uriOf,

@@ -4,6 +4,7 @@ import type { CompiledSink } from '@kollect/plan';
 import { mongoSettings, tlsOptions, uriOf } from './config.js';
 import { awkwardKey, rowDocument, rowId, sameIndexKeys, ROW_INDEX_KEYS } from './documents.js';
 import { classifyMongoError } from './errors.js';
+import { CLIENT, mongoClientOptions } from './sink.js';
 
 const inv: InventoryRef = { kind: 'KollectInventory', namespace: 'team-a', name: 'web' };
 const item: Item = {
@@ -79,6 +80,28 @@ describe('mongodb settings', () => {
   });
 });
 
+describe('mongodb client options', () => {
+  const creds = { data: {}, roles: {}, version: '1' };
+  it('the sink limits apply unless the URI sets them (any case)', () => {
+    const d = mongoClientOptions('mongodb://h:1/', sink({}), creds);
+    expect(d.serverSelectionTimeoutMS).toBe(CLIENT.serverSelectionTimeoutMS);
+    expect(d.maxPoolSize).toBe(CLIENT.maxPoolSize);
+    const u = mongoClientOptions(
+      'mongodb://h:1,h:2/db?tls=true&serverselectiontimeoutms=5000',
+      sink({}),
+      creds,
+    );
+    expect(u.serverSelectionTimeoutMS).toBeUndefined();
+    expect(u.maxPoolSize).toBe(CLIENT.maxPoolSize);
+  });
+  it('the CA comes from the resolved credentials (spec.tls), with TLS on', () => {
+    expect(mongoClientOptions('mongodb://h:1/', sink({}), { ...creds, caPem: 'PEM' })).toMatchObject({
+      tls: true,
+      ca: 'PEM',
+    });
+  });
+});
+
 describe('mongodb documents', () => {
   it("keep the seed's fields in the seed's order, then target_namespace; _id is the row identity", () => {
     const d = rowDocument(item, inv, 'east', new Date(0), 'document');
@@ -140,6 +163,46 @@ describe('mongodb error classes', () => {
     const k = classifyMongoError('s', x);
     expect(k.errorClass).toBe(cls);
     expect(k.reason).toBe(reason);
+  });
+  /** What the driver throws when the handshake fails: built the way mongodb 7.9.0 builds it. */
+  function selectionTimeout(code: string, message: string) {
+    const socket = Object.assign(new Error(message), { code });
+    const network = Object.assign(new Error(message, { cause: socket }), { name: 'MongoNetworkError' });
+    return Object.assign(new Error(message, { cause: network }), {
+      name: 'MongoServerSelectionError',
+      reason: { servers: new Map([['127.0.0.1:27017', { error: network }]]) },
+    });
+  }
+  it('an untrusted certificate inside a server selection timeout is terminal and names tls.caBundle / tls.caSecretRef', () => {
+    const k = classifyMongoError(
+      's',
+      selectionTimeout('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
+    );
+    expect(k.errorClass).toBe('terminal');
+    expect(k.reason).toBe('InvalidSinkConfig');
+    expect(k.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+    expect(k.message).toMatch(/set tls\.caBundle or tls\.caSecretRef/);
+  });
+  it('the TLS failure is found on the topology servers when the cause chain is cut', () => {
+    const x = selectionTimeout('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain');
+    const cut = Object.assign(new Error('Server selection timed out after 30000 ms'), {
+      name: 'MongoServerSelectionError',
+      reason: x.reason,
+    });
+    expect(classifyMongoError('s', cut).message).toMatch(/SELF_SIGNED_CERT_IN_CHAIN.*tls\.caSecretRef/);
+  });
+  it('a certificate for another host is terminal and points at the host of the URI, not the CA', () => {
+    const k = classifyMongoError(
+      's',
+      selectionTimeout('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+    );
+    expect(k.errorClass).toBe('terminal');
+    expect(k.message).toMatch(/host of the connection URI/);
+    expect(k.message).not.toMatch(/caBundle/);
+  });
+  it('a server selection timeout without a TLS failure stays transient', () => {
+    const k = classifyMongoError('s', selectionTimeout('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'));
+    expect(k.errorClass).toBe('transient');
   });
   it('a refused dotted field name points at mongodb.payload json', () => {
     expect(

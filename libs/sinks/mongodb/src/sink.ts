@@ -1,5 +1,6 @@
-import { MongoClient, type Collection, type Db } from 'mongodb';
+import { MongoClient, type Collection, type Db, type MongoClientOptions } from 'mongodb';
 import { inventoryKey, itemJson, KollectError, parseItem, type InventoryRef } from '@kollect/contracts';
+import type { CompiledSink } from '@kollect/plan';
 import {
   credentialsRef,
   SinkNeedsFullSnapshot,
@@ -10,6 +11,7 @@ import {
   type Sink,
   type SinkCapabilities,
   type SinkContext,
+  type SinkCredentials,
   type SnapshotDiff,
 } from '@kollect/sink';
 import {
@@ -69,6 +71,30 @@ export const CLIENT = {
 } as const;
 
 /**
+ * The MongoClient options of a sink: {@link CLIENT} limits unless the URI sets them (the driver
+ * prefers an options object over the URI, so a limit the URI names is left out), and TLS from
+ * spec.tls (the CA PEM the worker resolved; never a file named in the URI).
+ */
+export function mongoClientOptions(
+  uri: string,
+  sink: CompiledSink,
+  credentials: SinkCredentials,
+): MongoClientOptions {
+  const q = uri.indexOf('?');
+  const inUri = new Set(
+    q < 0 ? [] : [...new URLSearchParams(uri.slice(q + 1)).keys()].map((k) => k.toLowerCase()),
+  );
+  const limits = Object.fromEntries(Object.entries(CLIENT).filter(([k]) => !inUri.has(k.toLowerCase())));
+  return {
+    ...limits,
+    appName: 'kollect-sink',
+    // Writes are idempotent by _id; a retried write after a network blip is harmless.
+    retryWrites: true,
+    ...tlsOptions(sink, credentials),
+  };
+}
+
+/**
  * One MongoDB sink object. There are no multi-document transactions (a standalone server and
  * FerretDB have none), so every write runs rows first and records the position in
  * `kollect_exports` last: a crash in between leaves the old position, and the export is applied
@@ -96,15 +122,7 @@ export class MongoSink implements Sink {
     const uri = uriOf(this.sinkName, this.ctx.credentials, field);
     let client: MongoClient;
     try {
-      client = new MongoClient(uri, {
-        serverSelectionTimeoutMS: CLIENT.serverSelectionTimeoutMS,
-        connectTimeoutMS: CLIENT.connectTimeoutMS,
-        maxPoolSize: CLIENT.maxPoolSize,
-        appName: 'kollect-sink',
-        // Writes are idempotent by _id; a retried write after a network blip is harmless.
-        retryWrites: true,
-        ...tlsOptions(this.ctx.sink, this.ctx.credentials),
-      });
+      client = new MongoClient(uri, mongoClientOptions(uri, this.ctx.sink, this.ctx.credentials));
     } catch (err) {
       throw classifyMongoError(this.sinkName, err);
     }

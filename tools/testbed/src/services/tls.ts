@@ -10,6 +10,8 @@ const ROUTES = [
   { name: 'git', service: 'git', port: 'http' },
   { name: 's3', service: 's3', port: 'api' },
   { name: 'gcs', service: 'gcs', port: 'http' },
+  // the MongoDB wire protocol is plain TCP: the same byte pipe serves FerretDB over TLS
+  { name: 'mongo', service: 'mongo', port: 'mongo' },
 ] as const;
 
 function routes(ctx: Ctx) {
@@ -35,14 +37,15 @@ function handshake(port: number, ca: Buffer): Promise<string | undefined> {
 }
 
 /**
- * HTTPS fronts of git, s3 and gcs (src/tls-front.ts) with the bed CA's server certificate
- * (src/pki.ts): the sinks' real HTTP clients verify a real chain, then talk to the real servers.
+ * TLS fronts of git, s3, gcs (HTTPS) and mongo (FerretDB, mongodb wire protocol) (src/tls-front.ts)
+ * with the bed CA's server certificate (src/pki.ts): the sinks' real clients verify a real chain,
+ * then talk to the real servers.
  */
 export const tls: ServiceDef = {
   name: 'tls',
   description:
-    'node:tls fronts (src/tls-front.ts) terminating TLS with the bed CA (src/pki.ts) before git, s3 (MinIO) and gcs (fake-gcs-server)',
-  deps: ['git', 's3', 'gcs'],
+    'node:tls fronts (src/tls-front.ts) terminating TLS with the bed CA (src/pki.ts) before git, s3 (MinIO), gcs (fake-gcs-server) and mongo (FerretDB)',
+  deps: ['git', 's3', 'gcs', 'mongo'],
   components: [],
   portNames: ROUTES.map((r) => r.name),
   startTimeoutMs: 15_000,
@@ -90,9 +93,15 @@ export const tls: ServiceDef = {
       KOLLECT_TEST_GIT_HTTPS_URL: `${url('git')}/git`,
       KOLLECT_TEST_S3_HTTPS_ENDPOINT: url('s3'),
       KOLLECT_TEST_GCS_HTTPS_ENDPOINT: url('gcs'),
+      // tls=true only: the CA is the client's business (a sink takes it from spec.tls, not the URI)
+      KOLLECT_TEST_MONGO_TLS_URI: `mongodb://127.0.0.1:${ctx.ports['mongo']}/?tls=true`,
     };
   },
   where(ctx) {
-    return ROUTES.map((r) => `${r.name}=https://127.0.0.1:${ctx.ports[r.name]}`).join(' ');
+    return ROUTES.map((r) =>
+      r.name === 'mongo'
+        ? `mongo=mongodb://127.0.0.1:${ctx.ports[r.name]}/?tls=true`
+        : `${r.name}=https://127.0.0.1:${ctx.ports[r.name]}`,
+    ).join(' ');
   },
 };
