@@ -16,6 +16,7 @@ import {
   subjects,
   type InventoryRef,
   type SinkStatusReport,
+  type SnapshotMessage,
 } from '@kollect/contracts';
 import { observeConsumer, type KollectMetrics, type Logger } from '@kollect/observability';
 import type { CompiledSink, SinkBinding } from '@kollect/plan';
@@ -96,6 +97,13 @@ export class SinkHost {
   private stopped = false;
   /** Last build failure (terminal: reported on every message until the Secret/spec changes). */
   private buildError: { errorClass: 'transient' | 'terminal'; reason: string; message: string } | undefined;
+  /**
+   * The latest message per inventory acknowledged after a terminal failure (of the build or of the
+   * export: an untrusted certificate, a wrong key): the stream will not deliver it again and an
+   * unchanged inventory sends nothing new, so the rebuild that fixes the sink (Secret rotation)
+   * exports it.
+   */
+  private readonly parked = new Map<string, SnapshotMessage>();
 
   constructor(
     readonly compiled: CompiledSink,
@@ -217,6 +225,7 @@ export class SinkHost {
       await old?.close().catch(() => {});
     });
     if (!this.runner) return;
+    await this.exportParked(this.runner);
     for (const s of seen) {
       // Replays are cheap no-ops when the backend already holds the generation.
       const state = this.states.get(inventoryKey(s.inventory));
@@ -286,8 +295,24 @@ export class SinkHost {
       this.ctx.metrics.sinkErrors.inc({ reason: be.errorClass });
       if (be.errorClass === 'transient')
         throw Object.assign(new Error(be.message), { errorClass: 'transient' });
-      return; // terminal: acknowledged; re-asserted when the Secret or spec changes
+      this.park(msg);
+      return; // terminal: acknowledged; exported by the rebuild when the Secret or spec changes
     }
+    const out = await this.deliver(runner, msg);
+    if (out.outcome === 'failed' && out.error?.errorClass === 'transient') {
+      if (deliveryCount >= this.ctx.maxDeliver)
+        this.log().error(
+          { sink: this.key, inventory: inventoryKey(msg.inventory) },
+          'giving up on a snapshot message; the next export or re-send converges',
+        );
+      throw out.error;
+    }
+    // terminal: acknowledged; exported again by the rebuild when the Secret or spec changes
+    if (out.outcome === 'failed') this.park(msg);
+  }
+
+  /** Export one message on `runner`, report it and record the binding's export state. */
+  private async deliver(runner: SinkRunner, msg: SnapshotMessage): Promise<ExportOutcome> {
     const out = await this.track(runner.handle(msg));
     this.report(msg.inventory, out);
     if (out.outcome === 'retained') this.states.delete(inventoryKey(msg.inventory));
@@ -298,13 +323,36 @@ export class SinkHost {
         lastExportMs: Date.now(),
       });
     }
-    if (out.outcome === 'failed' && out.error?.errorClass === 'transient') {
-      if (deliveryCount >= this.ctx.maxDeliver)
-        this.log().error(
-          { sink: this.key, inventory: inventoryKey(msg.inventory) },
-          'giving up on a snapshot message; the next export or re-send converges',
-        );
-      throw out.error;
+    // a parked generation this one supersedes must never be replayed over it
+    const parked = this.parked.get(inventoryKey(msg.inventory));
+    if (out.outcome !== 'failed' && parked && parked.exportGeneration <= msg.exportGeneration)
+      this.parked.delete(inventoryKey(msg.inventory));
+    return out;
+  }
+
+  private park(msg: SnapshotMessage): void {
+    const key = inventoryKey(msg.inventory);
+    const prev = this.parked.get(key);
+    if (!prev || prev.exportGeneration <= msg.exportGeneration) this.parked.set(key, msg);
+  }
+
+  /**
+   * Export what was parked after terminal failures, now that a rebuild connected.
+   * A message of an inventory no longer bound is dropped; one that fails transiently is parked
+   * again (the next rebuild or a newer generation of the inventory converges).
+   */
+  private async exportParked(runner: SinkRunner): Promise<void> {
+    const parked = [...this.parked.values()];
+    this.parked.clear();
+    for (const msg of parked) {
+      const key = inventoryKey(msg.inventory);
+      if (!this.bindings.some((b) => inventoryKey(b.inventory) === key)) continue;
+      this.log().info(
+        { sink: this.key, inventory: key, generation: msg.exportGeneration },
+        'exporting parked snapshot',
+      );
+      const out = await this.deliver(runner, msg);
+      if (out.outcome === 'failed' && out.error?.errorClass === 'transient') this.park(msg);
     }
   }
 
