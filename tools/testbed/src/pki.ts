@@ -35,7 +35,8 @@ export function bedPkiPaths(): BedPki {
   };
 }
 
-async function selfSignedCa(dir: string, base: string, cn: string): Promise<void> {
+/** A self-signed CA (RSA 2048, 10 years) written to `keyPath` / `certPath`. */
+export async function selfSignedCa(keyPath: string, certPath: string, cn: string): Promise<void> {
   await runOk('openssl', [
     'req',
     '-x509',
@@ -46,9 +47,9 @@ async function selfSignedCa(dir: string, base: string, cn: string): Promise<void
     '-days',
     '3650',
     '-keyout',
-    join(dir, `${base}.key`),
+    keyPath,
     '-out',
-    join(dir, `${base}.crt`),
+    certPath,
     '-subj',
     `/CN=${cn}`,
     '-addext',
@@ -58,15 +59,21 @@ async function selfSignedCa(dir: string, base: string, cn: string): Promise<void
   ]);
 }
 
-async function generate(): Promise<void> {
-  const final = pkiDir();
-  // built in a sibling and renamed into place: an interrupted run never leaves half a PKI
-  const tmp = `${final}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true, mode: 0o755 });
-  await selfSignedCa(tmp, 'ca', 'kollect-testbed bed CA');
-  await selfSignedCa(tmp, 'wrong-ca', 'kollect-testbed wrong CA (signs nothing the bed serves)');
-  const csr = join(tmp, 'server.csr');
+/**
+ * A server certificate (serverAuth, RSA 2048, 10 years) for `sans` (openssl subjectAltName
+ * entries, e.g. `IP:127.0.0.1`, `DNS:localhost`) signed by the CA at `caCert` / `caKey`. The CSR
+ * and extension file are written next to `certPath`; the CSR is removed afterwards.
+ */
+export async function issueServerCert(o: {
+  caCert: string;
+  caKey: string;
+  keyPath: string;
+  certPath: string;
+  cn: string;
+  sans: string[];
+}): Promise<void> {
+  const csr = `${o.certPath}.csr`;
+  const ext = `${o.certPath}.ext`;
   await runOk('openssl', [
     'req',
     '-newkey',
@@ -74,20 +81,19 @@ async function generate(): Promise<void> {
     '-nodes',
     '-sha256',
     '-keyout',
-    join(tmp, 'server.key'),
+    o.keyPath,
     '-out',
     csr,
     '-subj',
-    '/CN=127.0.0.1',
+    `/CN=${o.cn}`,
   ]);
-  const ext = join(tmp, 'server.ext');
   writeFileSync(
     ext,
     [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=${o.sans.join(',')}`,
       '',
     ].join('\n'),
   );
@@ -100,16 +106,38 @@ async function generate(): Promise<void> {
     '-in',
     csr,
     '-CA',
-    join(tmp, 'ca.crt'),
+    o.caCert,
     '-CAkey',
-    join(tmp, 'ca.key'),
+    o.caKey,
     '-CAcreateserial',
     '-out',
-    join(tmp, 'server.crt'),
+    o.certPath,
     '-extfile',
     ext,
   ]);
   rmSync(csr);
+}
+
+async function generate(): Promise<void> {
+  const final = pkiDir();
+  // built in a sibling and renamed into place: an interrupted run never leaves half a PKI
+  const tmp = `${final}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true, mode: 0o755 });
+  await selfSignedCa(join(tmp, 'ca.key'), join(tmp, 'ca.crt'), 'kollect-testbed bed CA');
+  await selfSignedCa(
+    join(tmp, 'wrong-ca.key'),
+    join(tmp, 'wrong-ca.crt'),
+    'kollect-testbed wrong CA (signs nothing the bed serves)',
+  );
+  await issueServerCert({
+    caCert: join(tmp, 'ca.crt'),
+    caKey: join(tmp, 'ca.key'),
+    keyPath: join(tmp, 'server.key'),
+    certPath: join(tmp, 'server.crt'),
+    cn: '127.0.0.1',
+    sans: ['IP:127.0.0.1', 'DNS:localhost'],
+  });
   rmSync(join(tmp, 'wrong-ca.key')); // nothing is ever signed with it
   renameSync(tmp, final);
 }

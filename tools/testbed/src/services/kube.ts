@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { binPath } from '../components.js';
 import { TestbedError } from '../log.js';
-import { httpCall, runOk } from '../proc.js';
+import { httpCall } from '../proc.js';
 import type { Ctx, ServiceDef } from './types.js';
+import { issueServerCert, selfSignedCa } from '../pki.js';
 
 const READONLY_ROLE = 'kollect-testbed:read-only';
 
@@ -38,69 +39,23 @@ async function ensurePki(ctx: Ctx): Promise<Pki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(k.ca) || !existsSync(k.cert)) {
     const caKey = join(dir, 'ca.key');
-    await runOk('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '3650',
-      '-keyout',
+    await selfSignedCa(caKey, k.ca, 'kollect-testbed-ca');
+    await issueServerCert({
+      caCert: k.ca,
       caKey,
-      '-out',
-      k.ca,
-      '-subj',
-      '/CN=kollect-testbed-ca',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-    ]);
-    const csr = join(dir, 'apiserver.csr');
-    await runOk('openssl', [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-sha256',
-      '-keyout',
-      k.key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=kube-apiserver',
-    ]);
-    const ext = join(dir, 'apiserver.ext');
-    writeFileSync(
-      ext,
-      [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyEncipherment',
-        'extendedKeyUsage=serverAuth',
-        'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
-        '',
-      ].join('\n'),
-    );
-    await runOk('openssl', [
-      'x509',
-      '-req',
-      '-sha256',
-      '-days',
-      '3650',
-      '-in',
-      csr,
-      '-CA',
-      k.ca,
-      '-CAkey',
-      caKey,
-      '-CAcreateserial',
-      '-out',
-      k.cert,
-      '-extfile',
-      ext,
-    ]);
+      keyPath: k.key,
+      certPath: k.cert,
+      cn: 'kube-apiserver',
+      sans: [
+        'IP:127.0.0.1',
+        'IP:10.0.0.1',
+        'DNS:localhost',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+      ],
+    });
   }
   if (!existsSync(k.saKey)) {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
