@@ -23,6 +23,8 @@ export interface PlanSink {
   name: string;
   type: string;
   spec: Record<string, unknown>;
+  /** The sink CR's generation (default 1); a new one is a spec change (the worker replaces its host). */
+  generation?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export function workerPlan(o: {
     sinks: o.sinks.map((s) => ({
       ref: ref(s),
       uid: `${s.name}-uid`,
-      generation: 1,
+      generation: s.generation ?? 1,
       type: s.type,
       spec: { type: s.type, ...s.spec },
     })),

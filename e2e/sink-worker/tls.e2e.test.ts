@@ -35,7 +35,11 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
   let kube: KubeClient;
   let svc: ServiceProcess;
   /** Repository names on the remote: `trusted` gets the bed CA, `untrusted` the wrong CA at first. */
-  const repos = { trusted: uniqueName('tls-ok'), untrusted: uniqueName('tls-bad') };
+  const repos = {
+    trusted: uniqueName('tls-ok'),
+    untrusted: uniqueName('tls-bad'),
+    inline: uniqueName('tls-inline'),
+  };
   const ns = uniqueName('tlsw');
   const cluster = 'e2e-tls';
   const inv = { kind: 'KollectInventory' as const, namespace: ns, name: 'web' };
@@ -52,11 +56,16 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
     tls: { caSecretRef: { name: caSecret } },
   });
 
-  const plan = (): CompiledPlan =>
+  /**
+   * `inlineFixed`: the `inline` sink's spec is edited (generation 2) to carry the bed CA in
+   * tls.caBundle instead of the wrong one.
+   */
+  const plan = (inlineFixed = false): CompiledPlan =>
     workerPlan({
       cluster,
       namespace: ns,
-      inventories: [{ ref: inv, sinks: ['trusted', 'untrusted'] }],
+      generation: inlineFixed ? 2 : 1,
+      inventories: [{ ref: inv, sinks: ['trusted', 'untrusted', 'inline'] }],
       sinks: [
         { family: 'snapshot', name: 'trusted', type: 'git', spec: gitSinkSpec(repos.trusted, 'ca-bed') },
         {
@@ -64,6 +73,18 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
           name: 'untrusted',
           type: 'git',
           spec: gitSinkSpec(repos.untrusted, 'ca-other'),
+        },
+        {
+          family: 'snapshot',
+          name: 'inline',
+          type: 'git',
+          generation: inlineFixed ? 2 : 1,
+          spec: {
+            endpoint: `${testbedEnv.gitHttpsUrl}/${repos.inline}.git`,
+            git: {},
+            secretRef: { name: 'git-creds' },
+            tls: { caBundle: inlineFixed ? caPem() : wrongCaPem() },
+          },
         },
       ],
     });
@@ -99,6 +120,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
     h = await busHarness('sinktls');
     await createRepo(repos.trusted);
     await createRepo(repos.untrusted);
+    await createRepo(repos.inline);
     kube = new KubeClient({ kubeconfigPath: testbedEnv.kubeconfig });
     await namespaceWithSecrets(kube, ns, {
       'git-creds': { username: testbedEnv.gitUsername, password: testbedEnv.gitPassword },
@@ -161,5 +183,23 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
     ).toBe(true);
     expect(reportOf('untrusted', 1, 'exported')).toMatchObject({ itemCount: 4, checksum: model.checksum(1) });
     expect(gitShow(repos.untrusted, `inventory/${ns}/web.yaml`)).toContain('name: app-3');
+  });
+
+  it('a sink whose spec carries the wrong CA fails terminal; the spec edit that fixes it exports the generation that failed', async () => {
+    expect(await waitFor(() => reportOf('inline', 1, 'failed') !== undefined, 60_000)).toBe(true);
+    expect(reportOf('inline', 1, 'failed')).toMatchObject({ errorClass: 'terminal' });
+    expect(reportOf('inline', 1, 'failed')!.message).toMatch(REMEDY);
+    expect(refs(repos.inline)).toBe('');
+    const seen = svc.logs.length;
+    // The controller publishes the edited sink (generation 2): the worker replaces the sink's host,
+    // and the new host exports what the old one parked — no new generation is published.
+    await publishPlan(h, plan(true));
+    expect(
+      await waitFor(() => reportOf('inline', 1, 'exported') !== undefined, 60_000),
+      svc.logs.slice(seen).join('\n'),
+    ).toBe(true);
+    expect(logLines(seen).some((l) => l.msg === 'exporting parked snapshot')).toBe(true);
+    expect(reportOf('inline', 1, 'exported')).toMatchObject({ itemCount: 4, checksum: model.checksum(1) });
+    expect(gitShow(repos.inline, `inventory/${ns}/web.yaml`)).toContain('name: app-3');
   });
 });

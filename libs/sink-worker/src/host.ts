@@ -132,6 +132,8 @@ export class SinkHost {
       .sort()
       .join(',');
     if (!this.sink && !this.building) await this.build();
+    // Handed over from the host this one replaces (a spec change that may be the fix).
+    if (this.runner && this.parked.size > 0) await this.exportParked(this.runner);
     if (before !== after || !this.consumer) await this.restartConsumer();
     this.schedule();
   }
@@ -330,6 +332,21 @@ export class SinkHost {
     return out;
   }
 
+  /**
+   * The parked messages, removed from this host: a spec change replaces the host, and the new one
+   * ({@link adoptParked}) exports them once it connects — the spec change may be the fix.
+   */
+  takeParked(): SnapshotMessage[] {
+    const out = [...this.parked.values()];
+    this.parked.clear();
+    return out;
+  }
+
+  /** Take over the parked messages of the host this one replaces (before {@link apply}). */
+  adoptParked(msgs: readonly SnapshotMessage[]): void {
+    for (const m of msgs) this.park(m);
+  }
+
   private park(msg: SnapshotMessage): void {
     const key = inventoryKey(msg.inventory);
     const prev = this.parked.get(key);
@@ -338,8 +355,8 @@ export class SinkHost {
 
   /**
    * Export what was parked after terminal failures, now that a rebuild connected.
-   * A message of an inventory no longer bound is dropped; one that fails transiently is parked
-   * again (the next rebuild or a newer generation of the inventory converges).
+   * A message of an inventory no longer bound is dropped; one that fails again is parked again
+   * (the next rebuild, spec change or newer generation of the inventory converges).
    */
   private async exportParked(runner: SinkRunner): Promise<void> {
     const parked = [...this.parked.values()];
@@ -352,7 +369,7 @@ export class SinkHost {
         'exporting parked snapshot',
       );
       const out = await this.deliver(runner, msg);
-      if (out.outcome === 'failed' && out.error?.errorClass === 'transient') this.park(msg);
+      if (out.outcome === 'failed') this.park(msg);
     }
   }
 

@@ -9,7 +9,7 @@ import {
   type BusNames,
   type PlanWatch,
 } from '@kollect/bus';
-import { inventoryKey, sinkKey } from '@kollect/contracts';
+import { inventoryKey, sinkKey, type SnapshotMessage } from '@kollect/contracts';
 import { KubeClient } from '@kollect/kube';
 import { kubeSource, natsConnection, type KollectMetrics, type Logger } from '@kollect/observability';
 import { PLAN_SCHEMA_VERSION, type CompiledPlan, type CompiledSink } from '@kollect/plan';
@@ -172,10 +172,13 @@ export class SinkWorkerService {
       }
       wanted.set(hostIdentity(s), s);
     }
+    // Messages a replaced host could not export (terminal failure) go to its successor.
+    const parked = new Map<string, SnapshotMessage[]>();
     for (const [id, host] of this.hosts) {
       if (!wanted.has(id)) {
         this.hosts.delete(id);
         await host.stop();
+        parked.set(host.key, host.takeParked());
         this.o.log.info({ sink: host.key }, 'sink host stopped');
       }
     }
@@ -183,6 +186,7 @@ export class SinkWorkerService {
       let host = this.hosts.get(id);
       if (!host) {
         host = new SinkHost(s, this.registry.get(s.type), this.ctx);
+        host.adoptParked(parked.get(host.key) ?? []);
         this.hosts.set(id, host);
       }
       const bindings = (bound.get(sinkKey(s.ref)) ?? []).sort((a, b) =>
