@@ -171,7 +171,12 @@ export class SinkHost {
           log: this.ctx.log,
           allowPrivateEndpoints: this.ctx.allowPrivateEndpoints,
         });
-        await sink.connect();
+        try {
+          await sink.connect();
+        } catch (err) {
+          await sink.close().catch(() => {}); // a half-connected client must not linger
+          throw err;
+        }
         this.sink = sink;
         this.runner = new SinkRunner({
           sink,
