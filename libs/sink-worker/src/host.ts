@@ -171,12 +171,7 @@ export class SinkHost {
           log: this.ctx.log,
           allowPrivateEndpoints: this.ctx.allowPrivateEndpoints,
         });
-        try {
-          await sink.connect();
-        } catch (err) {
-          await sink.close().catch(() => {}); // a half-connected client must not linger
-          throw err;
-        }
+        await sink.connect();
         this.sink = sink;
         this.runner = new SinkRunner({
           sink,

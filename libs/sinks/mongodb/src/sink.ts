@@ -1,16 +1,9 @@
-import {
-  MongoClient,
-  type Collection,
-  type Db,
-  type MongoClientOptions,
-  type ServerHeartbeatFailedEvent,
-} from 'mongodb';
+import { MongoClient, type Collection, type Db, type MongoClientOptions } from 'mongodb';
 import { inventoryKey, itemJson, KollectError, parseItem, type InventoryRef } from '@kollect/contracts';
 import type { CompiledSink } from '@kollect/plan';
 import {
   credentialsRef,
   SinkNeedsFullSnapshot,
-  tlsVerifyFailure,
   type AppliedPosition,
   type ApplyResult,
   type FullSnapshot,
@@ -102,30 +95,6 @@ export function mongoClientOptions(
 }
 
 /**
- * `client.connect()`, but an untrusted server certificate fails at the first heartbeat instead of
- * after the server-selection timeout (30 s by default): the driver retries the handshake until
- * then, though no retry can make the certificate trusted. Any other failure waits as before
- * (a server that is down may come up within the timeout).
- */
-async function connectFailingFastOnTls(client: MongoClient): Promise<void> {
-  let onFailed: ((ev: ServerHeartbeatFailedEvent) => void) | undefined;
-  const untrusted = new Promise<never>((_, reject) => {
-    onFailed = (ev) => {
-      if (tlsVerifyFailure(ev.failure)) reject(ev.failure);
-    };
-    client.on('serverHeartbeatFailed', onFailed);
-  });
-  const connecting = client.connect();
-  // Settled either way; when the TLS failure wins, its late rejection must not go unhandled.
-  connecting.catch(() => undefined);
-  try {
-    await Promise.race([connecting, untrusted]);
-  } finally {
-    if (onFailed) client.off('serverHeartbeatFailed', onFailed);
-  }
-}
-
-/**
  * One MongoDB sink object. There are no multi-document transactions (a standalone server and
  * FerretDB have none), so every write runs rows first and records the position in
  * `kollect_exports` last: a crash in between leaves the old position, and the export is applied
@@ -190,20 +159,10 @@ export class MongoSink implements Sink {
     }
   }
 
-  /** Connect; after an untrusted certificate the client is dropped (it would retry until its timeout). */
-  private async connectClient(client: MongoClient): Promise<void> {
-    try {
-      await connectFailingFastOnTls(client);
-    } catch (err) {
-      if (tlsVerifyFailure(err)) await this.close();
-      throw err;
-    }
-  }
-
   async connect(): Promise<void> {
     const { client, settings } = this.prepare();
     if (this.provisioned) return;
-    await this.io(() => this.connectClient(client));
+    await this.io(() => client.connect());
     if (settings.mode === 'ensure') await this.ensure();
     else await this.preflight();
     this.provisioned = true;
@@ -426,7 +385,7 @@ export class MongoSink implements Sink {
     try {
       const { client, settings } = this.prepare();
       await this.io(async () => {
-        await this.connectClient(client);
+        await client.connect();
         await client.db(settings.database).command({ ping: 1 });
       });
       if (settings.mode === 'existing') await this.preflight();
