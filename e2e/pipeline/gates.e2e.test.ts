@@ -184,12 +184,18 @@ run('pipeline: Secret data gate, oversized objects, rules on another kind', () =
       90_000,
     );
     expect(rows[0]!.attributes).toEqual({ release: 'shop', chart: '2.4.0', status: 'deployed' });
-    expect(
+    // The object log and the controller's status write run beside the rows, not before them: wait
+    // for each instead of reading them the moment the row shows up.
+    await eventually('a Secret message with data in team B', async () =>
       secretMessages(teamB)
         .slice(before)
-        .some((m) => m.object?.['data'] !== undefined),
-    ).toBe(true);
-    expect((await condition(teamB, 'releases', 'Ready'))?.status).toBe('True');
+        .some((m) => m.object?.['data'] !== undefined)
+        ? true
+        : undefined,
+    );
+    await eventually('team B releases Ready', async () =>
+      (await condition(teamB, 'releases', 'Ready'))?.status === 'True' ? true : undefined,
+    );
   });
 
   it('degrades the target covering an object too large for the bus, names it with its size, counts it, and clears', async () => {
