@@ -172,3 +172,14 @@ export async function startWorker(
   }
   return p;
 }
+
+/** A worker's JSON log lines from line `from` on (lines that are not JSON read as `{}`). */
+export function logLines(p: ServiceProcess, from = 0): { msg?: string; why?: string; sink?: string }[] {
+  return p.logs.slice(from).map((l) => {
+    try {
+      return JSON.parse(l) as { msg?: string; why?: string; sink?: string };
+    } catch {
+      return {};
+    }
+  });
+}

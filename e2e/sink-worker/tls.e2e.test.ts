@@ -19,6 +19,7 @@ import { createRepo } from '../sinks/git-helpers.js';
 import { hasTestbed, testbedEnv, uniqueName } from '../support/testbed.js';
 import {
   collectSinkReports,
+  logLines as workerLogLines,
   namespaceWithSecrets,
   publishPlan,
   publishSnapshot,
@@ -105,16 +106,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git', 'tls'))('sink-snapsho
     });
   }
 
-  /** The JSON log lines of the worker from line `from` on. */
-  function logLines(from: number): { msg?: string; why?: string; sink?: string }[] {
-    return svc.logs.slice(from).map((l) => {
-      try {
-        return JSON.parse(l) as { msg?: string; why?: string; sink?: string };
-      } catch {
-        return {};
-      }
-    });
-  }
+  const logLines = (from: number) => workerLogLines(svc, from);
 
   beforeAll(async () => {
     h = await busHarness('sinktls');

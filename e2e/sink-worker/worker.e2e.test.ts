@@ -17,6 +17,7 @@ import { createRepo } from '../sinks/git-helpers.js';
 import type { ServiceProcess } from '../pipeline/support.js';
 import {
   collectSinkReports,
+  logLines,
   namespaceWithSecrets,
   publishPlan,
   publishSnapshot,
@@ -58,13 +59,7 @@ describe.runIf(hasTestbed('nats', 'kube-apiserver', 'git'))('sink-snapshot worke
    * the outcome of that rebuild (`sink connected` or `sink not connected`).
    */
   function rebuiltAfter(from: number, why: string): boolean {
-    const lines = svc.logs.slice(from).map((l) => {
-      try {
-        return JSON.parse(l) as { msg?: string; why?: string };
-      } catch {
-        return {};
-      }
-    });
+    const lines = logLines(svc, from);
     const start = lines.findIndex((l) => l.msg === 'rebuilding sink' && l.why === why);
     return (
       start >= 0 &&
